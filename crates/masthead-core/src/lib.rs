@@ -1,0 +1,11 @@
+//! Masthead's domain: the newsroom's words as types, and the rules that
+//! need no I/O (slugs, reading time, validation). Every other crate
+//! depends on this one; it depends on nothing of ours.
+
+pub mod article;
+pub mod error;
+pub mod slug;
+pub mod staff;
+
+pub use article::*;
+pub use error::{DomainError, FieldError};
