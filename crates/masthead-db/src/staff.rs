@@ -73,3 +73,15 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    pub async fn staff_by_id(&self, id: i64) -> Result<Option<StaffMember>> {
+        let row: Option<StaffRow> = on_read!(self, pool => sqlx::query_as("SELECT * FROM staff WHERE id = $1").bind(id).fetch_optional(pool).await?);
+        row.map(StaffMember::try_from).transpose()
+    }
+
+    pub async fn staff(&self) -> Result<Vec<StaffMember>> {
+        let rows: Vec<StaffRow> = on_read!(self, pool => sqlx::query_as("SELECT * FROM staff ORDER BY id").fetch_all(pool).await?);
+        rows.into_iter().map(StaffMember::try_from).collect()
+    }
+}

@@ -1,0 +1,231 @@
+//! Signed cookies, staff sessions, CSRF tokens, password checks and rate
+//! limits. Cookies carry an HMAC so they cannot be forged; tokens bind a
+//! form to the session that asked for it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use base64::Engine;
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use masthead_core::staff::Role;
+use sha2::Sha256;
+
+use crate::{AppError, AppState};
+
+pub const STAFF_COOKIE: &str = "mh_staff";
+pub const CSRF_COOKIE: &str = "mh_csrf";
+/// How long a staff session lasts.
+pub const STAFF_SESSION: chrono::Duration = chrono::Duration::hours(12);
+
+fn mac(secret: &str, purpose: &str, value: &str) -> String {
+    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
+    let mut m = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    m.update(purpose.as_bytes());
+    m.update(b"\0");
+    m.update(value.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+}
+
+/// `value.signature`, for a cookie.
+pub fn sign(secret: &str, purpose: &str, value: &str) -> String {
+    format!("{value}.{}", mac(secret, purpose, value))
+}
+
+/// The value inside a signed cookie, if the signature holds.
+pub fn verify(secret: &str, purpose: &str, signed: &str) -> Option<String> {
+    let (value, sig) = signed.rsplit_once('.')?;
+    let expected = mac(secret, purpose, value);
+    constant_time_eq(expected.as_bytes(), sig.as_bytes()).then(|| value.to_string())
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+pub fn random_token() -> String {
+    let bytes: [u8; 24] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A signed-in staff member, taken from the session cookie.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub id: i64,
+    pub role: Role,
+    pub email: String,
+    pub name: String,
+    /// The session cookie's value: CSRF tokens are bound to it.
+    pub session: String,
+}
+
+impl Staff {
+    pub fn csrf(&self, state: &AppState) -> String {
+        mac(&state.config.secret_key, "csrf", &self.session)
+    }
+
+    pub fn check_csrf(&self, state: &AppState, token: &str) -> Result<(), AppError> {
+        if constant_time_eq(self.csrf(state).as_bytes(), token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Makes the cookie value for a new staff session.
+pub fn staff_session(secret: &str, staff_id: i64) -> String {
+    let expires = (Utc::now() + STAFF_SESSION).timestamp();
+    let nonce = random_token();
+    sign(secret, "staff", &format!("{staff_id}:{expires}:{nonce}"))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let raw = cookie(&parts.headers, STAFF_COOKIE).ok_or(AppError::Unauthorized)?;
+        let value = verify(&state.config.secret_key, "staff", &raw).ok_or(AppError::Unauthorized)?;
+        let mut it = value.split(':');
+        let id: i64 = it.next().and_then(|s| s.parse().ok()).ok_or(AppError::Unauthorized)?;
+        let expires: i64 = it.next().and_then(|s| s.parse().ok()).ok_or(AppError::Unauthorized)?;
+        if expires < Utc::now().timestamp() {
+            return Err(AppError::Unauthorized);
+        }
+        let member = state.db.staff_by_id(id).await?.ok_or(AppError::Unauthorized)?;
+        Ok(Staff { id, role: member.role, email: member.email, name: member.name, session: raw })
+    }
+}
+
+/// Hashes a password with argon2id, off the async threads.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || masthead_password::hash(&password))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+/// Checks a password against a stored hash, off the async threads. With no
+/// hash (no such account) it checks against a throwaway one, so the answer
+/// takes as long either way and timing does not tell who has an account.
+pub async fn check_password(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(h) => masthead_password::verify(&password, &h),
+        None => {
+            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let dummy = DUMMY.get_or_init(|| masthead_password::hash(&random_token()).unwrap_or_default());
+            let _ = masthead_password::verify(&password, dummy);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Password hashing in one place, shared by the CLI and the web.
+pub mod masthead_password {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    use argon2::Argon2;
+
+    pub const MIN_LEN: usize = 10;
+
+    pub fn hash(password: &str) -> Result<String, String> {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    }
+
+    pub fn verify(password: &str, hash: &str) -> bool {
+        PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    }
+}
+
+/// Fixed-window counters per key (e.g. "login:IP"), in memory.
+#[derive(Default)]
+pub struct RateLimits {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimits {
+    /// Counts one attempt; false once `max` attempts were made within `window`.
+    pub fn allow(&self, key: &str, max: u32, window: Duration) -> bool {
+        let Ok(mut map) = self.windows.lock() else { return false };
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let now = Instant::now();
+        let entry = map.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= max
+    }
+}
+
+/// The client's address as seen on the socket.
+pub fn client_ip(parts_ext: Option<&axum::extract::ConnectInfo<std::net::SocketAddr>>) -> IpAddr {
+    parts_ext.map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_values_resist_tampering() {
+        let s = sign("secret-key", "staff", "42:99");
+        assert_eq!(verify("secret-key", "staff", &s).as_deref(), Some("42:99"));
+        assert_eq!(verify("other-key", "staff", &s), None);
+        assert_eq!(verify("secret-key", "reader", &s), None, "a signature is bound to its purpose");
+        let forged = s.replacen("42", "43", 1);
+        assert_eq!(verify("secret-key", "staff", &forged), None);
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = masthead_password::hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(masthead_password::verify("correct horse battery", &h));
+        assert!(!masthead_password::verify("wrong", &h));
+        assert!(!masthead_password::verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn rate_limits_count_per_key() {
+        let r = RateLimits::default();
+        let w = Duration::from_secs(60);
+        assert!((0..5).all(|_| r.allow("login:a", 5, w)));
+        assert!(!r.allow("login:a", 5, w));
+        assert!(r.allow("login:b", 5, w));
+    }
+}

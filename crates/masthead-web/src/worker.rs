@@ -1,0 +1,94 @@
+//! The worker: claims jobs from the queue and runs them, and the scheduler
+//! tick that publishes scheduled articles. On one machine both run inside
+//! `masthead serve`; `masthead worker` runs them alone.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::newsroom::JOB_RENDITIONS;
+use crate::AppState;
+
+/// How long a claimed job is ours before another worker may take it.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+#[derive(Deserialize)]
+struct RenditionsJob {
+    key: String,
+}
+
+/// Runs one job. Errors are recorded on the job and retried with backoff.
+async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
+    match job.kind.as_str() {
+        JOB_RENDITIONS => {
+            let p: RenditionsJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let store = state.media.clone();
+            let key = p.key.clone();
+            tokio::task::spawn_blocking(move || store.make_renditions(&key))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            state.db.mark_renditions_ready(&p.key).await.map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        other => Err(format!("unknown job kind {other:?}")),
+    }
+}
+
+/// Claims and runs jobs until none is due. Returns how many ran.
+pub async fn drain(state: &AppState) -> usize {
+    let mut n = 0;
+    loop {
+        let job = match state.db.claim_job(Utc::now(), LEASE).await {
+            Ok(Some(j)) => j,
+            Ok(None) => return n,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim a job");
+                return n;
+            }
+        };
+        n += 1;
+        let result = run(state, &job).await;
+        let now = Utc::now();
+        let stored = match &result {
+            Ok(()) => state.db.complete_job(job.id, now).await,
+            Err(e) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                state.db.fail_job(&job, e, now).await
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(job = job.id, error = %e, "could not record a job's outcome");
+        }
+        metrics::counter!("masthead_jobs_total", "kind" => job.kind.clone(), "ok" => result.is_ok().to_string()).increment(1);
+    }
+}
+
+/// Publishes scheduled articles that are due; drops cached pages if any.
+pub async fn tick(state: &AppState) {
+    match state.db.publish_due(Utc::now()).await {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!(count = ids.len(), "published scheduled articles");
+            state.pages.invalidate();
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+    }
+}
+
+/// Runs the worker and scheduler until `shutdown` changes.
+pub async fn run_forever(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                tick(&state).await;
+                drain(&state).await;
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
