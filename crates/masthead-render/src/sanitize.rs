@@ -7,12 +7,44 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ammonia::{Builder, Url, UrlRelative};
+use pulldown_cmark::{Event, Tag};
+
+use crate::directive::quoted;
 
 /// Elements that may appear in a published body.
 const TAGS: &[&str] = &[
-    "p", "h2", "h3", "a", "em", "strong", "b", "i", "s", "del", "code", "pre", "blockquote", "ul",
-    "ol", "li", "hr", "br", "figure", "figcaption", "img", "aside", "cite", "span", "sub", "sup",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "h2",
+    "h3",
+    "a",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "hr",
+    "br",
+    "figure",
+    "figcaption",
+    "img",
+    "aside",
+    "cite",
+    "span",
+    "sub",
+    "sup",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 ];
 
 /// Elements removed together with everything inside them: their content is
@@ -25,7 +57,16 @@ const REMOVED_WITH_CONTENT: &[&str] = &[
 
 /// The classes our renderers write; no other class value survives.
 const CLASSES: &[(&str, &[&str])] = &[
-    ("figure", &["figure", "embed", "embed-video", "embed-social", "embed-link"]),
+    (
+        "figure",
+        &[
+            "figure",
+            "embed",
+            "embed-video",
+            "embed-social",
+            "embed-link",
+        ],
+    ),
     ("a", &["embed-link"]),
     ("aside", &["pullquote"]),
     ("span", &["figure-meta", "credit"]),
@@ -70,13 +111,69 @@ pub(crate) fn url_allowed(url: &str) -> bool {
     }
 }
 
+/// What an editor should hear when a piece of Markdown holds something
+/// the sanitizer will remove.
+pub(crate) fn removal_note(event: &Event<'_>) -> Option<String> {
+    match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => unsafe_html_note(raw).map(str::to_owned),
+        Event::Start(Tag::Link { dest_url, .. }) if !url_allowed(dest_url) => Some(format!(
+            "link to {} was removed (the words were kept): links must start with https://, http://, mailto: or /",
+            quoted(dest_url)
+        )),
+        Event::Start(Tag::Image { dest_url, .. }) if !url_allowed(dest_url) => Some(format!(
+            "image {} was removed: use a ```figure block with media:KEY or an https:// address",
+            quoted(dest_url)
+        )),
+        _ => None,
+    }
+}
+
+fn unsafe_html_note(raw: &str) -> Option<&'static str> {
+    let lower = raw.to_ascii_lowercase();
+    let has = |needle: &str| lower.contains(needle);
+    Some(if has("<iframe") || has("<object") || has("<embed") {
+        "embedded player was removed: put the address of the video or post in an ```embed block instead"
+    } else if has("<script") {
+        "<script> was removed: scripts are never published"
+    } else if has_event_handler(&lower) {
+        "event handler (an on...= attribute) was removed: scripts are never published"
+    } else if has("<style") || has("style=") {
+        "styling in the HTML was removed: the look of the page comes from the theme"
+    } else if has("<form") {
+        "<form> was removed: forms cannot be part of an article"
+    } else if has("<svg") || has("<math") {
+        "inline <svg> or <math> was removed: upload graphics as images and use a ```figure block"
+    } else if has("javascript:") || has("=data:") || has("\"data:") || has("'data:") {
+        "a javascript: or data: address was removed"
+    } else {
+        return None;
+    })
+}
+
+/// Whether lowercase HTML has an attribute like ` onerror=`.
+fn has_event_handler(lower: &str) -> bool {
+    lower.match_indices("on").any(|(at, _)| {
+        let before = lower[..at].chars().next_back();
+        let name: String = lower[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        let after = lower[at + name.len()..].trim_start();
+        matches!(before, Some(c) if c.is_whitespace() || c == '/' || c == '"' || c == '\'')
+            && name.len() > 2
+            && after.starts_with('=')
+    })
+}
+
 fn allowlist(link_rel: &'static str) -> Builder<'static> {
     let mut builder = Builder::empty();
     let tag_attributes = HashMap::from([
         ("a", HashSet::from(["href", "title"])),
         (
             "img",
-            HashSet::from(["src", "alt", "width", "height", "srcset", "sizes", "loading", "decoding"]),
+            HashSet::from([
+                "src", "alt", "width", "height", "srcset", "sizes", "loading", "decoding",
+            ]),
         ),
         ("ol", HashSet::from(["start"])),
     ]);
@@ -140,20 +237,30 @@ mod tests {
 
     #[test]
     fn keeps_our_classes_only() {
-        let out = sanitize_html(r#"<aside class="pullquote evil"><span class="credit x">c</span></aside><p class="figure">p</p>"#);
-        assert_eq!(out, r#"<aside class="pullquote"><span class="credit">c</span></aside><p>p</p>"#);
+        let out = sanitize_html(
+            r#"<aside class="pullquote evil"><span class="credit x">c</span></aside><p class="figure">p</p>"#,
+        );
+        assert_eq!(
+            out,
+            r#"<aside class="pullquote"><span class="credit">c</span></aside><p>p</p>"#
+        );
     }
 
     #[test]
     fn srcset_and_numbers_are_checked() {
-        let out = sanitize_html(r#"<img src="/a.jpg" srcset="javascript:alert(1) 1x" width="10px" height="20" loading="lazy">"#);
+        let out = sanitize_html(
+            r#"<img src="/a.jpg" srcset="javascript:alert(1) 1x" width="10px" height="20" loading="lazy">"#,
+        );
         assert_eq!(out, r#"<img src="/a.jpg" height="20" loading="lazy">"#);
     }
 
     #[test]
     fn embed_links_are_nofollow() {
         let out = sanitize_embed_html(r#"<a href="https://x.com/a" rel="opener">x</a>"#);
-        assert_eq!(out, r#"<a href="https://x.com/a" rel="nofollow noopener noreferrer">x</a>"#);
+        assert_eq!(
+            out,
+            r#"<a href="https://x.com/a" rel="nofollow noopener noreferrer">x</a>"#
+        );
     }
 
     #[test]
@@ -164,5 +271,13 @@ mod tests {
         assert!(!url_allowed("javascript:alert(1)"));
         assert!(!url_allowed(" JavaScript:alert(1)"));
         assert!(!url_allowed("data:text/html,x"));
+    }
+
+    #[test]
+    fn notices_event_handlers() {
+        assert!(has_event_handler("<img src=x onerror=alert(1)>"));
+        assert!(has_event_handler("<p/onclick = \"x\">"));
+        assert!(!has_event_handler("<p>on one condition=yes</p>"));
+        assert!(!has_event_handler("<a href=\"/online\">"));
     }
 }

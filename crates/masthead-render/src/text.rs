@@ -49,7 +49,7 @@ pub(crate) fn readable_text(html: &str) -> String {
 
 /// Byte length of the tag at the start of `s` (which starts with `<`),
 /// skipping `>` inside quoted attribute values.
-fn tag_end(s: &str) -> usize {
+pub(crate) fn tag_end(s: &str) -> usize {
     let mut quote = None;
     for (i, ch) in s.char_indices().skip(1) {
         match (quote, ch) {
@@ -62,17 +62,20 @@ fn tag_end(s: &str) -> usize {
     s.len()
 }
 
-/// Whether a tag marks a boundary between words (a new paragraph, list
-/// item or cell) rather than a change of style inside a sentence.
-fn separates_words(tag: &str) -> bool {
-    let name: String = tag
-        .trim_start_matches(['<', '/'])
+/// The lowercase element name of a tag such as `<p>` or `</td>`.
+pub(crate) fn tag_name(tag: &str) -> String {
+    tag.trim_start_matches(['<', '/'])
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a tag marks a boundary between words (a new paragraph, list
+/// item or cell) rather than a change of style inside a sentence.
+fn separates_words(tag: &str) -> bool {
     !matches!(
-        name.as_str(),
+        tag_name(tag).as_str(),
         "a" | "em" | "strong" | "b" | "i" | "s" | "del" | "code" | "sub" | "sup" | "span" | "img"
     )
 }
@@ -80,7 +83,12 @@ fn separates_words(tag: &str) -> bool {
 /// Decodes the entity at the start of `s` (which starts with `&`); returns
 /// the text and how many bytes it used. Anything unrecognised stays as it is.
 fn decode_entity(s: &str) -> (String, usize) {
-    let Some(semi) = s.char_indices().take(12).find(|&(_, c)| c == ';').map(|(i, _)| i) else {
+    let Some(semi) = s
+        .char_indices()
+        .take(12)
+        .find(|&(_, c)| c == ';')
+        .map(|(i, _)| i)
+    else {
         return ("&".to_owned(), 1);
     };
     let name = &s[1..semi];
@@ -110,7 +118,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]
@@ -118,6 +129,9 @@ mod tests {
         let html = "<ul><li>One <em>big</em> river</li><li>Two&nbsp;&amp; three</li></ul>";
         assert_eq!(readable_text(html), "One big river Two & three");
         assert_eq!(readable_text(r#"<img alt="a > b" src="/x">after"#), "after");
-        assert_eq!(readable_text("AT&T &#8212; &#x2019; &bogus;"), "AT&T — ’ &bogus;");
+        assert_eq!(
+            readable_text("AT&T &#8212; &#x2019; &bogus;"),
+            "AT&T — ’ &bogus;"
+        );
     }
 }
