@@ -2,10 +2,13 @@
 //! need no I/O (slugs, reading time, validation). Every other crate
 //! depends on this one; it depends on nothing of ours.
 
+pub mod access;
 pub mod article;
+pub mod billing;
 pub mod error;
 pub mod slug;
 pub mod staff;
 
+pub use access::*;
 pub use article::*;
 pub use error::{DomainError, FieldError};
