@@ -10,6 +10,7 @@
 //!
 //! Everything here is synchronous and CPU-bound; async callers run it in `spawn_blocking`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs;
 use std::io::{self, Cursor, Write};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use fast_image_resize as fr;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
@@ -70,7 +72,9 @@ impl ImageKind {
 
     /// The kind whose [`extension`](Self::extension) is `ext` (as stored: `jpg`, `png`, `webp`).
     pub fn from_extension(ext: &str) -> Option<ImageKind> {
-        ImageKind::ALL.into_iter().find(|kind| kind.extension() == ext)
+        ImageKind::ALL
+            .into_iter()
+            .find(|kind| kind.extension() == ext)
     }
 
     fn format(self) -> ImageFormat {
@@ -182,7 +186,9 @@ pub enum MediaError {
         max_side: u32,
     },
 
-    #[error("the picture was read but a clean copy of it could not be made ({0}); please try again")]
+    #[error(
+        "the picture was read but a clean copy of it could not be made ({0}); please try again"
+    )]
     Encode(String),
 
     #[error("no picture is stored under the key {0:?}")]
@@ -193,14 +199,11 @@ pub enum MediaError {
 }
 
 fn megabytes(bytes: usize) -> String {
-    // Precision loss is irrelevant at the one decimal shown.
-    #[expect(clippy::cast_precision_loss)]
     let mb = bytes as f64 / (1024.0 * 1024.0);
     format!("{mb:.1}")
 }
 
 fn megapixels(pixels: u64) -> String {
-    #[expect(clippy::cast_precision_loss)]
     let mp = pixels as f64 / 1_000_000.0;
     format!("{mp:.0}")
 }
@@ -235,13 +238,16 @@ pub fn intake(bytes: &[u8], limits: &Limits) -> Result<Intake, MediaError> {
             &mut clean,
             ORIGINAL_JPEG_QUALITY,
         )),
+        // Level 3 measured on a 3000 × 2000 photo: within 0.5 % of the default level's size
+        // in a third of its time (0.4 s instead of 1.3 s); `Fast` is 0.1 s but 80 % larger.
         ImageKind::Png => image.write_with_encoder(PngEncoder::new_with_quality(
             &mut clean,
-            CompressionType::Default,
+            CompressionType::Level(3),
             FilterType::Adaptive,
         )),
-        ImageKind::Webp => webp_compatible(image)
-            .write_with_encoder(WebPEncoder::new_lossless(&mut clean)),
+        ImageKind::Webp => {
+            webp_compatible(image).write_with_encoder(WebPEncoder::new_lossless(&mut clean))
+        }
     };
     encoded.map_err(|e| MediaError::Encode(e.to_string()))?;
 
@@ -271,7 +277,7 @@ fn webp_compatible(image: DynamicImage) -> DynamicImage {
 /// Transparent areas are flattened onto white.
 pub fn rendition(original: &[u8], width: u32) -> Result<Vec<u8>, MediaError> {
     let image = decode_original(original)?;
-    render_jpeg(&image, width)
+    render_jpeg(&flatten_on_white(&image), width)
 }
 
 /// Decodes a stored original. It already passed [`intake`], but it is read back from a shared
@@ -286,15 +292,19 @@ fn decode_original(original: &[u8]) -> Result<DynamicImage, MediaError> {
     decode(original, kind, &limits)
 }
 
-fn render_jpeg(image: &DynamicImage, width: u32) -> Result<Vec<u8>, MediaError> {
-    let flat = flatten_on_white(image);
+/// Encodes a rendition of `flat` (from [`flatten_on_white`]) `width` pixels wide, or as wide
+/// as `flat` if that is narrower.
+fn render_jpeg(flat: &DynamicImage, width: u32) -> Result<Vec<u8>, MediaError> {
     let (src_w, src_h) = (flat.width(), flat.height());
     let target_w = width.clamp(1, src_w);
-    let target_h = scaled_height(src_w, src_h, target_w);
     let resized = if target_w == src_w {
-        flat
+        Cow::Borrowed(flat)
     } else {
-        resize(&flat, target_w, target_h)?
+        Cow::Owned(resize(
+            flat,
+            target_w,
+            scaled_height(src_w, src_h, target_w),
+        )?)
     };
     let mut out = Vec::new();
     resized
@@ -311,18 +321,20 @@ fn scaled_height(src_w: u32, src_h: u32, target_w: u32) -> u32 {
     u32::try_from(h).unwrap_or(u32::MAX).max(1)
 }
 
-/// Composites onto white and drops alpha; grey pictures stay grey (a smaller JPEG).
-fn flatten_on_white(image: &DynamicImage) -> DynamicImage {
-    match image {
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => image.clone(),
+/// Composites onto white and drops alpha, leaving 8-bit grey or RGB pixels for the resizer and
+/// the JPEG encoder; grey pictures stay grey (a smaller JPEG).
+fn flatten_on_white(image: &DynamicImage) -> Cow<'_, DynamicImage> {
+    Cow::Owned(match image {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => return Cow::Borrowed(image),
         DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(image.to_luma8()),
         other if !other.color().has_alpha() => DynamicImage::ImageRgb8(other.to_rgb8()),
         DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLumaA16(_) => {
             let grey_alpha = image.to_luma_alpha8();
-            let flat = image::GrayImage::from_fn(grey_alpha.width(), grey_alpha.height(), |x, y| {
-                let [v, a] = grey_alpha.get_pixel(x, y).0;
-                image::Luma([over_white(v, a)])
-            });
+            let flat =
+                image::GrayImage::from_fn(grey_alpha.width(), grey_alpha.height(), |x, y| {
+                    let [v, a] = grey_alpha.get_pixel(x, y).0;
+                    image::Luma([over_white(v, a)])
+                });
             DynamicImage::ImageLuma8(flat)
         }
         other => {
@@ -334,7 +346,7 @@ fn flatten_on_white(image: &DynamicImage) -> DynamicImage {
             }
             DynamicImage::ImageRgb8(flat)
         }
-    }
+    })
 }
 
 fn over_white(value: u8, alpha: u8) -> u8 {
@@ -345,7 +357,18 @@ fn over_white(value: u8, alpha: u8) -> u8 {
 
 /// Downscales an 8-bit grey or RGB picture with a Lanczos3 filter.
 fn resize(image: &DynamicImage, width: u32, height: u32) -> Result<DynamicImage, MediaError> {
-    Ok(image.resize_exact(width, height, image::imageops::FilterType::Lanczos3))
+    let mut dst = match image {
+        DynamicImage::ImageLuma8(_) => {
+            DynamicImage::ImageLuma8(image::GrayImage::new(width, height))
+        }
+        _ => DynamicImage::ImageRgb8(image::RgbImage::new(width, height)),
+    };
+    let options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3));
+    fr::Resizer::new()
+        .resize(image, &mut dst, &options)
+        .map_err(|e| MediaError::Encode(e.to_string()))?;
+    Ok(dst)
 }
 
 /// Identifies the format from the first bytes of the file.
@@ -370,8 +393,7 @@ fn sniff(bytes: &[u8]) -> Result<ImageKind, MediaError> {
         Some("TIFF (or camera raw)")
     } else if at(4, b"ftypavif") || at(4, b"ftypavis") {
         Some("AVIF")
-    } else if at(4, b"ftyphei") || at(4, b"ftyphev") || at(4, b"ftypmif1") || at(4, b"ftypmsf1")
-    {
+    } else if at(4, b"ftyphei") || at(4, b"ftyphev") || at(4, b"ftypmif1") || at(4, b"ftypmsf1") {
         Some("HEIC")
     } else if at(0, &[0xFF, 0x0A]) || at(0, b"\0\0\0\x0cJXL \r\n\x87\n") {
         Some("JPEG XL")
@@ -395,7 +417,10 @@ fn sniff(bytes: &[u8]) -> Result<ImageKind, MediaError> {
 fn bmp_header_size_is_plausible(bytes: &[u8]) -> bool {
     match bytes.get(14..18) {
         Some(&[a, b, c, d]) => {
-            matches!(u32::from_le_bytes([a, b, c, d]), 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
+            matches!(
+                u32::from_le_bytes([a, b, c, d]),
+                12 | 16 | 40 | 52 | 56 | 64 | 108 | 124
+            )
         }
         _ => false,
     }
@@ -412,7 +437,9 @@ fn looks_like_svg(bytes: &[u8]) -> bool {
 /// before their pixel buffer is allocated.
 fn decode(bytes: &[u8], kind: ImageKind, limits: &Limits) -> Result<DynamicImage, MediaError> {
     if kind == ImageKind::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(MediaError::Corrupt("the JPEG data ends before its end marker".into()));
+        return Err(MediaError::Corrupt(
+            "the JPEG data ends before its end marker".into(),
+        ));
     }
 
     // The widest pixel we can decode is 16-bit RGBA (8 bytes); the slack covers decoder
@@ -488,13 +515,14 @@ fn from_image_error(
 ) -> MediaError {
     match error {
         ImageError::Limits(limit) => match (limit.kind(), size) {
-            (LimitErrorKind::DimensionError | LimitErrorKind::InsufficientMemory, Some((width, height, limits))) => {
-                MediaError::TooManyPixels {
-                    width,
-                    height,
-                    max_pixels: limits.max_pixels,
-                }
-            }
+            (
+                LimitErrorKind::DimensionError | LimitErrorKind::InsufficientMemory,
+                Some((width, height, limits)),
+            ) => MediaError::TooManyPixels {
+                width,
+                height,
+                max_pixels: limits.max_pixels,
+            },
             _ => MediaError::Corrupt(format!("{} decoder refused it: {limit}", kind.name())),
         },
         ImageError::Unsupported(unsupported) => {
@@ -594,10 +622,11 @@ impl MediaStore {
         if missing.is_empty() {
             return Ok(missing);
         }
-        // Decode once for all widths.
+        // Decode and flatten once for all widths.
         let image = decode_original(&fs::read(dir.join(original))?)?;
+        let flat = flatten_on_white(&image);
         for width in &missing {
-            let jpeg = render_jpeg(&image, *width)?;
+            let jpeg = render_jpeg(&flat, *width)?;
             write_atomically(&dir, &rendition_file_name(*width), &jpeg)?;
         }
         Ok(missing)
