@@ -35,6 +35,9 @@ macro_rules! on_write {
 pub mod articles;
 pub mod jobs;
 pub mod media;
+pub mod meter;
+pub mod plans;
+pub mod readers;
 pub mod settings;
 pub mod staff;
 pub mod tags;
