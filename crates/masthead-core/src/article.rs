@@ -429,3 +429,23 @@ pub struct Teaser {
     pub reading_minutes: u32,
     pub published_at: Option<DateTime<Utc>>,
 }
+
+impl Article {
+    /// The article as a list shows it.
+    pub fn teaser(&self) -> Teaser {
+        Teaser {
+            id: self.id,
+            slug: self.slug.clone(),
+            headline: self.headline.clone(),
+            standfirst: self.standfirst.clone(),
+            dateline: self.dateline.clone(),
+            hero: self.hero.clone(),
+            access: self.access,
+            section: self.section.clone(),
+            authors: self.authors.clone(),
+            original_language: self.provenance.as_ref().map(|p| p.language.clone()),
+            reading_minutes: self.reading_minutes,
+            published_at: self.published_at,
+        }
+    }
+}

@@ -10,33 +10,37 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 #[derive(Clone)]
-struct Entry {
-    body: Bytes,
+struct Entry<V> {
+    body: V,
     made: Instant,
     generation: u64,
 }
 
-pub struct PageCache {
+/// A small time-limited map, dropped whole on invalidation.
+pub struct Cache<V> {
     ttl: Duration,
-    inner: Mutex<(u64, HashMap<String, Entry>)>,
+    inner: Mutex<(u64, HashMap<String, Entry<V>>)>,
 }
+
+/// Rendered pages.
+pub type PageCache = Cache<Bytes>;
 
 /// Pages beyond this many are not cached (the oldest are dropped first).
 const MAX_PAGES: usize = 4096;
 
-impl PageCache {
+impl<V: Clone> Cache<V> {
     pub fn new(ttl: Duration) -> Self {
-        PageCache { ttl, inner: Mutex::new((0, HashMap::new())) }
+        Cache { ttl, inner: Mutex::new((0, HashMap::new())) }
     }
 
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    pub fn get(&self, key: &str) -> Option<V> {
         let guard = self.inner.lock().ok()?;
         let (generation, map) = &*guard;
         let e = map.get(key)?;
         (e.generation == *generation && e.made.elapsed() < self.ttl).then(|| e.body.clone())
     }
 
-    pub fn put(&self, key: String, body: Bytes) {
+    pub fn put(&self, key: String, body: V) {
         if self.ttl.is_zero() {
             return;
         }

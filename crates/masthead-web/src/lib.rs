@@ -16,6 +16,10 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod media;
+pub mod meter;
+pub mod paywall;
+pub mod reader;
+pub mod account;
 pub mod newsroom;
 pub mod ops;
 pub mod router;
@@ -43,6 +47,14 @@ pub struct WebConfig {
     pub page_cache_ttl: Duration,
     /// Set the Secure flag on cookies (true when served over https).
     pub secure_cookies: bool,
+    /// Address ranges of verified search-engine crawlers.
+    pub crawler_ranges: Vec<reader::Cidr>,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<reader::Cidr>,
+    /// Where mail goes: smtp://host:port, file:/dir or memory.
+    pub mail_url: String,
+    /// The From address of account mail.
+    pub mail_from: String,
 }
 
 impl WebConfig {
@@ -82,8 +94,15 @@ pub struct Inner {
     /// Image dimensions by media key, for width/height on <img>.
     pub media_dims: RwLock<HashMap<String, (u32, u32)>>,
     pub pages: cache::PageCache,
+    /// Published articles by slug, with the article that follows each.
+    pub articles: cache::Cache<std::sync::Arc<site::ArticleEntry>>,
     pub metrics: Option<PrometheusHandle>,
     pub limits: auth::RateLimits,
+    pub crawlers: reader::Networks,
+    pub paywall: RwLock<paywall::Paywall>,
+    pub plans: RwLock<Vec<masthead_core::billing::Plan>>,
+    pub meter: meter::MeterBook,
+    pub mailer: masthead_mail::Mailer,
 }
 
 /// Shared state handed to every handler; cheap to clone.
@@ -102,8 +121,11 @@ impl AppState {
     pub async fn new(db: Db, config: WebConfig, metrics: Option<PrometheusHandle>) -> anyhow_free::Result<AppState> {
         let theme = Theme::load(config.theme_dir.as_deref())?;
         let media = MediaStore::new(config.media_dir());
+        let mailer = masthead_mail::Mailer::from_url(&config.mail_url, masthead_mail::MailOptions::default())
+            .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
+            articles: cache::Cache::new(config.page_cache_ttl),
             db,
             theme,
             media,
@@ -112,9 +134,28 @@ impl AppState {
             media_dims: RwLock::new(HashMap::new()),
             metrics,
             limits: auth::RateLimits::default(),
+            crawlers: reader::Networks::new(config.crawler_ranges.clone(), config.trusted_proxies.clone()),
+            paywall: RwLock::new(paywall::Paywall::default()),
+            plans: RwLock::new(Vec::new()),
+            meter: meter::MeterBook::default(),
+            mailer,
             config,
         }));
         state.reload().await?;
+        // Meter reads are written in batches, off the request path.
+        let flusher = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(meter::FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if std::sync::Arc::strong_count(&flusher.0) == 1 {
+                    return;
+                }
+                let window = flusher.policy().meter.window;
+                flusher.meter.flush(&flusher.db, window).await;
+            }
+        });
         Ok(state)
     }
 
@@ -124,6 +165,8 @@ impl AppState {
         let settings = self.db.settings().await?;
         let sections = self.db.tags(masthead_core::TagKind::Section).await?;
         let dims = self.db.media_dimensions().await?;
+        let plans = self.db.active_plans().await?;
+        let paywall = paywall::Paywall::from_settings(&settings);
         if let Ok(mut s) = self.site.write() {
             *s = Site::from_settings(&settings);
         }
@@ -133,12 +176,37 @@ impl AppState {
         if let Ok(mut d) = self.media_dims.write() {
             *d = dims;
         }
-        self.pages.invalidate();
+        if let Ok(mut p) = self.plans.write() {
+            *p = plans;
+        }
+        if let Ok(mut p) = self.paywall.write() {
+            *p = paywall;
+        }
+        self.invalidate();
         Ok(())
     }
 
     pub fn site(&self) -> Site {
         self.site.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Drops cached pages and articles after a content change.
+    pub fn invalidate(&self) {
+        self.pages.invalidate();
+        self.articles.invalidate();
+    }
+
+    pub fn policy(&self) -> paywall::Paywall {
+        self.paywall.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    pub fn plans(&self) -> Vec<masthead_core::billing::Plan> {
+        self.plans.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Writes batched meter reads now (at shutdown, and in tests).
+    pub async fn flush_meter(&self) {
+        self.meter.flush(&self.db, self.policy().meter.window).await;
     }
 
     pub fn dims(&self) -> HashMap<String, (u32, u32)> {
@@ -154,6 +222,8 @@ pub mod anyhow_free {
         Theme(#[from] crate::ThemeError),
         #[error(transparent)]
         Db(#[from] masthead_db::DbError),
+        #[error("mail: {0}")]
+        Mail(String),
     }
     pub type Result<T> = std::result::Result<T, Error>;
 }

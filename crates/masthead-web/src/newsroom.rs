@@ -51,7 +51,7 @@ pub async fn create_article(state: &AppState, draft: &ArticleDraft, publish: Pub
         scheduled_for,
     };
     let a = state.db.create_article(&w, now).await?;
-    state.pages.invalidate();
+    state.invalidate();
     Ok(a)
 }
 
@@ -86,7 +86,7 @@ pub async fn update_article(
         scheduled_for,
     };
     let a = state.db.update_article(id, expected_revision, &w, now).await?;
-    state.pages.invalidate();
+    state.invalidate();
     Ok(a)
 }
 

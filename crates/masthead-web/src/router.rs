@@ -15,7 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorInfo;
-use crate::{admin, media, ops, site, AppState};
+use crate::{account, admin, media, ops, site, AppState};
 
 /// The content security policy for every page: nothing from other hosts,
 /// no inline scripts.
@@ -27,6 +27,23 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(site::home))
         .route("/latest", get(site::latest))
         .route("/article/{slug}", get(site::article))
+        .route("/article/{slug}/print", get(site::article_print))
+        .route("/article/{slug}/gift", post(account::make_gift))
+        .route("/subscribe", get(site::subscribe))
+        .route("/login", get(account::login_form))
+        .route("/signup", get(account::signup_form))
+        .route("/login/link", post(account::send_link))
+        .route("/login/sent", get(account::link_sent))
+        .route("/login/verify", get(account::verify_form).post(account::verify))
+        .route("/login/password", post(account::password_login))
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::account))
+        .route("/account/name", post(account::set_name))
+        .route("/account/password", post(account::set_password))
+        .route("/account/email", post(account::change_email))
+        .route("/account/email/confirm", get(account::confirm_email_form).post(account::confirm_email))
+        .route("/account/delete", post(account::delete))
+        .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/topic/{slug}", get(site::topic))
         .route("/region/{slug}", get(site::region))
         .route("/section/{slug}", get(site::section))
@@ -36,7 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/logout", post(admin::logout))
         .route("/admin/media", get(admin::media_form).post(admin::media_upload))
         .fallback(site::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), theme_errors));
+        .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));
 
     let upload_limit = state.config.media_max_bytes + 64 * 1024;
     Router::new()
@@ -68,6 +86,40 @@ async fn theme_errors(State(state): State<AppState>, req: Request, next: Next) -
         Some(info) => site::error_page(&state, info),
         None => res,
     }
+}
+
+/// Fills the account links of pages that were not personalized by their
+/// handler (cached lists, error pages). Signed-in readers are recognized by
+/// their cookie's signature alone, without the database; their pages are
+/// then private.
+async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let signed_in = crate::auth::cookie(req.headers(), crate::reader::SESSION_COOKIE)
+        .and_then(|c| crate::auth::verify(&state.config.secret_key, "reader", &c))
+        .is_some();
+    let res = next.run(req).await;
+    let is_html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 8 * 1024 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    if !bytes.windows(site::ACCOUNT_SLOT.len()).any(|w| w == site::ACCOUNT_SLOT.as_bytes()) {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let links = if signed_in {
+        "<a href=\"/account\">Account</a>".to_string()
+    } else {
+        site::account_links(None)
+    };
+    let body = site::personalize(&bytes, &links, "");
+    if signed_in {
+        parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
+    parts.headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {

@@ -7,12 +7,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use chrono::Utc;
-use masthead_core::{ArticleStatus, TagKind};
+use std::sync::Arc;
+
+use masthead_core::{Access, AccessLevel, Article, ArticleStatus, Benefit, Reason, TagKind};
 use masthead_db::ListFilter;
 use serde::{Deserialize, Serialize};
 
+use crate::reader::ReaderCtx;
 use crate::views::{self, ArticleView, Link, Pagination, TeaserView};
-use crate::{AppError, AppResult, AppState};
+use crate::{auth, paywall, AppError, AppResult, AppState};
 
 pub const PER_PAGE: i64 = 20;
 
@@ -186,53 +189,216 @@ struct NextView {
     continues: bool,
 }
 
-pub async fn article(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
-    let key = format!("/article/{slug}");
-    if let Some(body) = state.pages.get(&key) {
-        metrics::counter!("masthead_page_cache_hits_total").increment(1);
-        return Ok(html(body));
+/// A published article and the one that follows it, cached by slug.
+pub struct ArticleEntry {
+    pub article: Article,
+    pub next: Option<Article>,
+}
+
+/// The published article at `slug`, from the cache or the database.
+/// `Err(Some(slug))` means the article moved: redirect there.
+pub async fn published_article(state: &AppState, slug: &str, now: chrono::DateTime<Utc>) -> AppResult<Result<Arc<ArticleEntry>, Option<String>>> {
+    if let Some(e) = state.articles.get(slug) {
+        return Ok(Ok(e));
     }
-    let now = Utc::now();
-    let Some(article) = state.db.article_by_slug(&slug).await? else {
-        // An old link: send the reader to where the article lives now.
-        if let Some(current) = state.db.current_slug_for(&slug).await? {
-            return Ok(Redirect::permanent(&views::article_url(&current)).into_response());
-        }
-        return Err(AppError::NotFound);
+    let Some(article) = state.db.article_by_slug(slug).await? else {
+        return Ok(Err(state.db.current_slug_for(slug).await?));
     };
     let visible = article.status == ArticleStatus::Published && article.published_at.is_some_and(|t| t <= now);
     if !visible {
-        return Err(AppError::NotFound);
+        return Ok(Err(None));
     }
+    let next = state.db.next_article(&article, now).await?;
+    let entry = Arc::new(ArticleEntry { article, next });
+    state.articles.put(slug.to_string(), entry.clone());
+    Ok(Ok(entry))
+}
+
+#[derive(Deserialize)]
+pub struct ArticleQuery {
+    gift: Option<String>,
+}
+
+/// The placeholders a cached page carries for what differs per reader.
+pub const ACCOUNT_SLOT: &str = "<!--mh:account-->";
+pub const BANNER_SLOT: &str = "<!--mh:banner-->";
+
+/// The header's account links for this reader.
+pub fn account_links(reader: Option<&crate::reader::SignedIn>) -> String {
+    match reader {
+        Some(r) if r.entitlements.has(Benefit::FullAccess) => "<a href=\"/account\">Account</a>".to_string(),
+        Some(_) => "<a href=\"/account\">Account</a> <a class=\"button-subscribe\" href=\"/subscribe\">Subscribe</a>".to_string(),
+        None => "<a href=\"/login\">Sign in</a> <a class=\"button-subscribe\" href=\"/subscribe\">Subscribe</a>".to_string(),
+    }
+}
+
+/// Fills a cached page's slots for this reader.
+pub fn personalize(body: &[u8], account: &str, banner: &str) -> Bytes {
+    let text = String::from_utf8_lossy(body);
+    Bytes::from(text.replacen(ACCOUNT_SLOT, account, 1).replacen(BANNER_SLOT, banner, 1))
+}
+
+/// Builds an article page's cacheable part for one access variant.
+fn render_article(
+    state: &AppState,
+    a: &Article,
+    access: &Access,
+    next: Option<(&Article, usize)>,
+    gift: bool,
+) -> AppResult<String> {
     let dims = state.dims();
-    let view = ArticleView::new(&article, &dims);
-    let next = state.db.next_article(&article, now).await?.map(|n| {
-        let blocks = views::block_views(&n.blocks);
+    let policy = state.policy().meter;
+    let total = a.blocks.len();
+    let visible = access.visible_blocks(total);
+    // In a full page of a gated article, the part beyond the free preview is
+    // marked, as search engines ask (isAccessibleForFree + hasPart).
+    let gated_from = if a.access == AccessLevel::Free { total } else { (policy.preview_blocks as usize).min(total) };
+    let view = ArticleView::new(a, &a.blocks[..visible], gated_from.min(visible), &dims);
+    let cut = match access {
+        Access::Full { .. } => None,
+        Access::Preview { reason, .. } | Access::Denied { reason } => Some(minijinja::context! {
+            reason => paywall::reason_name(*reason),
+            plans => paywall::plan_views(&state.plans()),
+            hidden_blocks => total - visible,
+        }),
+    };
+    let next = next.map(|(n, allowed)| {
+        let blocks = views::block_views(&n.blocks[..allowed.min(n.blocks.len())]);
         let visible: Vec<_> = blocks.iter().take(NEXT_TEASER_VISIBLE).cloned().collect();
         let more: Vec<_> = blocks.iter().skip(NEXT_TEASER_VISIBLE).take(NEXT_TEASER_MORE).cloned().collect();
-        let continues = blocks.len() > NEXT_TEASER_VISIBLE + NEXT_TEASER_MORE;
-        let teaser = masthead_core::Teaser {
-            id: n.id,
-            slug: n.slug.clone(),
-            headline: n.headline.clone(),
-            standfirst: n.standfirst.clone(),
-            dateline: n.dateline.clone(),
-            hero: n.hero.clone(),
-            access: n.access,
-            section: n.section.clone(),
-            authors: n.authors.clone(),
-            original_language: n.provenance.as_ref().map(|p| p.language.clone()),
-            reading_minutes: n.reading_minutes,
-            published_at: n.published_at,
-        };
-        NextView { teaser: TeaserView::new(&teaser, &dims), visible, more, continues }
+        let continues = n.blocks.len() > visible.len() + more.len();
+        NextView { teaser: TeaserView::new(&n.teaser(), &dims), visible, more, continues }
     });
-    let body = Bytes::from(state.theme.render(
+    let site = state.site();
+    let jsonld = views::news_article_jsonld(a, &site.name, &state.config.base_url, &dims);
+    Ok(state.theme.render(
         "article.html",
-        minijinja::context! { chrome => chrome(&state, &view.url), article => view, next },
-    )?);
-    state.pages.put(key, body.clone());
-    Ok(html(body))
+        minijinja::context! { chrome => chrome(state, &view.url), article => view, next, cut, jsonld, gift },
+    )?)
+}
+
+pub async fn article(
+    State(state): State<AppState>,
+    reader: ReaderCtx,
+    Path(slug): Path<String>,
+    Query(q): Query<ArticleQuery>,
+) -> AppResult<Response> {
+    article_page(state, reader, slug, q, false).await
+}
+
+pub async fn article_print(
+    State(state): State<AppState>,
+    reader: ReaderCtx,
+    Path(slug): Path<String>,
+    Query(q): Query<ArticleQuery>,
+) -> AppResult<Response> {
+    article_page(state, reader, slug, q, true).await
+}
+
+async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: ArticleQuery, print: bool) -> AppResult<Response> {
+    let now = Utc::now();
+    let entry = match published_article(&state, &slug, now).await? {
+        Ok(e) => e,
+        Err(Some(current)) => {
+            let suffix = if print { "/print" } else { "" };
+            return Ok(Redirect::permanent(&format!("{}{suffix}", views::article_url(&current))).into_response());
+        }
+        Err(None) => return Err(AppError::NotFound),
+    };
+    let a = &entry.article;
+    let gift = match q.gift.as_deref() {
+        Some(token) => crate::account::gift_valid(&state, token, a.id, now).await?,
+        None => false,
+    };
+    let decision = paywall::decide_for(&state, &reader, a, gift, now).await?;
+    let access = decision.access;
+    // The teaser of the next article never shows more than a cut would,
+    // unless this reader may read that article without using the meter.
+    let next = match &entry.next {
+        Some(n) => {
+            let d = paywall::decide_for(&state, &reader, n, false, now).await?.access;
+            let free_to_reader = matches!(d, Access::Full { meter: None });
+            let cap = NEXT_TEASER_VISIBLE + NEXT_TEASER_MORE;
+            let allowed = if free_to_reader { cap } else { cap.min(d.visible_blocks(n.blocks.len())).min(state.policy().meter.preview_blocks as usize) };
+            Some((n, allowed))
+        }
+        None => None,
+    };
+    let variant = match access {
+        Access::Full { .. } => "full".to_string(),
+        Access::Preview { cut_after_block, reason } => format!("cut{cut_after_block}-{}", paywall::reason_name(reason)),
+        Access::Denied { reason } => format!("denied-{}", paywall::reason_name(reason)),
+    };
+    let key = format!("/article/{slug}|{variant}|{}|{print}|{gift}", next.map(|n| n.1).unwrap_or(0));
+    let body = match state.pages.get(&key) {
+        Some(b) => b,
+        None => {
+            let html = if print {
+                render_print(&state, a, &access)?
+            } else {
+                render_article(&state, a, &access, next.map(|(n, k)| (n, k)), gift)?
+            };
+            let b = Bytes::from(html);
+            state.pages.put(key, b.clone());
+            b
+        }
+    };
+    let banner = match access.reason() {
+        Some(Reason::Metered { remaining }) if access.counts() => state.theme.render(
+            "meter_banner.html",
+            minijinja::context! { remaining, quota => decision.quota, registered => reader.registered() },
+        )?,
+        _ => String::new(),
+    };
+    let body = personalize(&body, &account_links(reader.signed_in.as_ref()), &banner);
+    let new_anon = if access.counts() { paywall::record_read(&state, &reader, a.id, now) } else { None };
+    let mut res = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        body,
+    )
+        .into_response();
+    let h = res.headers_mut();
+    // What a shared cache may keep: only a page that is the same for every
+    // anonymous reader who gets it (free articles, and the cut variant), and
+    // never one that sets a cookie or belongs to a signed-in reader.
+    let shareable = reader.signed_in.is_none() && new_anon.is_none() && !gift && !access.counts() && !reader.verified_crawler;
+    let cache = if shareable { "public, max-age=0, s-maxage=60" } else { "private, no-store" };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    if gift {
+        h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    }
+    if let Some((_, cookie)) = new_anon {
+        let c = auth::set_cookie(crate::reader::ANON_COOKIE, &cookie, Some(crate::reader::ANON_DAYS * 86400), state.config.secure_cookies);
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    metrics::counter!("masthead_article_views_total", "variant" => if access.is_full() { "full" } else { "cut" }).increment(1);
+    Ok(res)
+}
+
+fn render_print(state: &AppState, a: &Article, access: &Access) -> AppResult<String> {
+    let dims = state.dims();
+    let visible = access.visible_blocks(a.blocks.len());
+    let view = ArticleView::new(a, &a.blocks[..visible], visible, &dims);
+    let cut = (!access.is_full()).then(|| access.reason().map(paywall::reason_name).unwrap_or("limit_reached"));
+    Ok(state.theme.render("print.html", minijinja::context! { chrome => chrome(state, &view.url), article => view, cut })?)
+}
+
+#[derive(Deserialize)]
+pub struct NextOnly {
+    next: Option<String>,
+}
+
+/// The offer on a page of its own.
+pub async fn subscribe(State(state): State<AppState>, Query(q): Query<NextOnly>) -> AppResult<Response> {
+    let next = crate::account::safe_next(q.next.as_deref());
+    let body = state.theme.render(
+        "subscribe.html",
+        minijinja::context! { chrome => chrome(&state, "/subscribe"), plans => paywall::plan_views(&state.plans()), next },
+    )?;
+    Ok(html(Bytes::from(body)))
 }
 
 /// Anything no route matched.

@@ -20,6 +20,10 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "home.html", "article.html", "list.html", "error.html", "macros.html",
     "admin/base.html", "admin/login.html", "admin/index.html", "admin/media.html",
+    "offer.html", "meter_banner.html", "print.html", "subscribe.html",
+    "account/login.html", "account/sent.html", "account/verify.html", "account/link_invalid.html",
+    "account/account.html", "account/deleted.html", "account/gift.html",
+    "email/login.txt", "email/login.html", "email/email_change.txt", "email/email_change.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg");

@@ -116,6 +116,8 @@ pub struct ArticleView {
     pub word_count: u32,
     pub access: &'static str,
     pub blocks: Vec<BlockView>,
+    /// Blocks beyond the free preview, shown only to those who may read them.
+    pub gated_blocks: Vec<BlockView>,
     pub provenance: Option<ProvenanceView>,
     pub section: Option<Link>,
     pub topics: Vec<Link>,
@@ -125,8 +127,12 @@ pub struct ArticleView {
 }
 
 impl ArticleView {
-    pub fn new(a: &Article, dims: &HashMap<String, (u32, u32)>) -> Self {
+    /// `blocks` are the blocks this reader may be sent; those from
+    /// `gated_from` on are marked as the gated part.
+    pub fn new(a: &Article, blocks: &[Block], gated_from: usize, dims: &HashMap<String, (u32, u32)>) -> Self {
         let published = a.published_at.unwrap_or(a.created_at);
+        let all = block_views(blocks);
+        let split = gated_from.min(all.len());
         ArticleView {
             url: article_url(&a.slug),
             headline: a.headline.clone(),
@@ -142,7 +148,8 @@ impl ArticleView {
             reading_minutes: a.reading_minutes,
             word_count: a.word_count,
             access: a.access.as_str(),
-            blocks: block_views(&a.blocks),
+            blocks: all[..split].to_vec(),
+            gated_blocks: all[split..].to_vec(),
             provenance: a.provenance.as_ref().map(ProvenanceView::from),
             section: a.section.as_ref().map(|s| Link { name: s.name.clone(), url: tag_url(TagKind::Section, &s.slug) }),
             topics: tag_links(TagKind::Topic, &a.topics),
@@ -242,4 +249,51 @@ mod tests {
         let p = Pagination::new("/latest", 1, 20, 0);
         assert_eq!(p.pages, 1);
     }
+}
+
+/// NewsArticle structured data. Carries no body text: for gated articles
+/// it says so (isAccessibleForFree false) and names the gated part by its
+/// CSS class, as search engines require.
+pub fn news_article_jsonld(a: &Article, publisher: &str, base_url: &str, dims: &HashMap<String, (u32, u32)>) -> String {
+    let base = base_url.trim_end_matches('/');
+    let url = format!("{base}{}", article_url(&a.slug));
+    let mut v = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "mainEntityOfPage": url,
+        "url": url,
+        "headline": a.headline,
+        "description": a.standfirst,
+        "datePublished": a.published_at.unwrap_or(a.created_at).to_rfc3339(),
+        "dateModified": a.updated_at.to_rfc3339(),
+        "author": a.authors.iter().map(|x| serde_json::json!({"@type": "Person", "name": x.name, "url": format!("{base}{}", author_url(&x.slug))})).collect::<Vec<_>>(),
+        "publisher": {"@type": "Organization", "name": publisher, "url": base},
+        "isAccessibleForFree": a.access == masthead_core::AccessLevel::Free,
+        "wordCount": a.word_count,
+    });
+    if let Some(h) = &a.hero {
+        if let Some(key) = h.src.strip_prefix("media:") {
+            let _ = dims;
+            v["image"] = serde_json::json!([format!("{base}{}", masthead_render::media_url(key, "1600.jpg"))]);
+        }
+    }
+    if a.access != masthead_core::AccessLevel::Free {
+        v["hasPart"] = serde_json::json!({"@type": "WebPageElement", "isAccessibleForFree": false, "cssSelector": ".paywalled"});
+    }
+    if let Some(p) = &a.provenance {
+        let mut orig = serde_json::json!({"@type": "CreativeWork", "inLanguage": p.language, "publisher": {"@type": "Organization", "name": p.publication}});
+        if !p.title.is_empty() {
+            orig["name"] = serde_json::json!(p.title);
+        }
+        if !p.url.is_empty() {
+            orig["url"] = serde_json::json!(p.url);
+        }
+        v["translationOfWork"] = orig;
+        v["inLanguage"] = serde_json::json!("en");
+        if !p.translator.is_empty() {
+            v["translator"] = serde_json::json!({"@type": "Person", "name": p.translator});
+        }
+    }
+    // Safe inside <script type="application/ld+json">: no "</" can close it.
+    serde_json::to_string(&v).unwrap_or_default().replace("</", "<\\/")
 }

@@ -71,7 +71,7 @@ pub async fn tick(state: &AppState) {
     match state.db.publish_due(Utc::now()).await {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(count = ids.len(), "published scheduled articles");
-            state.pages.invalidate();
+            state.invalidate();
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
