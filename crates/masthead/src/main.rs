@@ -1,1 +1,294 @@
-fn main() {}
+//! The `masthead` command: serve a publication, run its worker, manage its
+//! database and staff, or start a ready-made demo publication.
+
+mod config;
+mod demo;
+mod demo_content;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use masthead_core::staff::Role;
+use masthead_db::Db;
+use masthead_web::AppState;
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "masthead", version, about = "Run a subscription news publication from one binary.", after_help = config::ENV_HELP)]
+struct Cli {
+    /// TOML configuration file (default: ./masthead.toml if present)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a config file, the data directory and the database, and say what was made
+    Init {
+        /// Where to write the config file
+        #[arg(long, default_value = "masthead.toml")]
+        output: PathBuf,
+        /// Overwrite an existing config file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Serve the publication (and, by default, run its jobs and scheduler)
+    Serve,
+    /// Run jobs and the scheduler without serving pages
+    Worker,
+    /// Apply database migrations; refuses a database newer than this binary
+    Migrate,
+    /// Manage staff accounts
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Make a demo publication (about 200 articles, images, an owner login) and serve it
+    Demo {
+        /// How many articles to generate
+        #[arg(long, default_value_t = 200)]
+        articles: usize,
+        /// Seed for the generated content
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Build the demo and exit instead of serving it
+        #[arg(long)]
+        no_serve: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account; prints a generated password unless one is given
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, administrator, editor, author or contributor
+        #[arg(long, default_value = "editor")]
+        role: String,
+        /// Read the password from this file instead of generating one
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// List staff accounts
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = (|| {
+        let cfg = config::load(cli.config.as_deref())?;
+        init_logging(&cfg)?;
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+        rt.block_on(run(cli.command, cfg))
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line an operator can act on: what failed and why.
+            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+            eprintln!("error: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&cfg.log_level)
+        .map_err(|e| anyhow::anyhow!("MASTHEAD_LOG_LEVEL / log_level {:?} is not a valid filter: {e}", cfg.log_level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let result = if cfg.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    result.map_err(|e| anyhow::anyhow!("cannot start logging: {e}"))
+}
+
+async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Init { output, force } => init(cfg, output, force).await,
+        Command::Serve => {
+            let db = open(&cfg, true).await?;
+            serve(cfg, db).await
+        }
+        Command::Worker => {
+            let db = open(&cfg, false).await?;
+            worker(cfg, db).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&cfg.database_url).await?;
+            let applied = db.migrate().await?;
+            if applied.is_empty() {
+                println!("The database is up to date (migration {}).", db.known_version());
+            } else {
+                println!("Applied migrations {:?}; the database is at migration {}.", applied, db.known_version());
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { email, name, role, password_file } } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}: use owner, administrator, editor, author or contributor"))?;
+            let db = open(&cfg, true).await?;
+            let (password, generated) = match password_file {
+                Some(p) => {
+                    let pw = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                    (pw.trim_end_matches(['\n', '\r']).to_string(), false)
+                }
+                None => (generate_password(), true),
+            };
+            if password.chars().count() < masthead_web::auth::masthead_password::MIN_LEN {
+                bail!("the password must be at least {} characters", masthead_web::auth::masthead_password::MIN_LEN);
+            }
+            let hash = masthead_web::auth::masthead_password::hash(&password).map_err(anyhow::Error::msg)?;
+            let member = db.create_staff(&email, &name, role, &hash, chrono::Utc::now()).await?;
+            println!("Created {} ({}) as {}.", member.email, member.name, member.role.as_str());
+            if generated {
+                println!("Password: {password}");
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::List } => {
+            let db = open(&cfg, false).await?;
+            for s in db.staff().await? {
+                println!("{}\t{}\t{}", s.email, s.role.as_str(), s.name);
+            }
+            Ok(())
+        }
+        Command::Demo { articles, seed, no_serve } => {
+            let cfg = demo::config(cfg);
+            let db = open(&cfg, true).await?;
+            let state = state(&cfg, db.clone(), None).await?;
+            let login = demo::build(&state, articles, seed).await?;
+            println!("Demo publication ready: {}", cfg.base_url());
+            println!("Data: {} (database {})", cfg.data_dir.display(), masthead_db::redact_url(&cfg.database_url));
+            println!("Desk: {}/admin  email: {}  password: {}", cfg.base_url(), login.email, login.password);
+            if no_serve {
+                return Ok(());
+            }
+            // Renditions are made by the worker inside serve, in the background.
+            drop(state);
+            serve(cfg, db).await
+        }
+    }
+}
+
+/// Connects, and migrates if asked (refusing a schema newer than us).
+async fn open(cfg: &Config, migrate: bool) -> anyhow::Result<Db> {
+    if let Some(path) = cfg.database_url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+        }
+    }
+    let db = Db::connect(&cfg.database_url).await?;
+    if migrate {
+        let applied = db.migrate().await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied database migrations");
+        }
+    } else if db.applied_version().await?.unwrap_or(0) != db.known_version() {
+        bail!("the database is not at migration {}: run `masthead migrate` first", db.known_version());
+    }
+    Ok(db)
+}
+
+async fn state(cfg: &Config, db: Db, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(cfg.data_dir.join("media"))
+        .with_context(|| format!("cannot create the media directory under {}", cfg.data_dir.display()))?;
+    Ok(AppState::new(db, cfg.web()?, metrics).await?)
+}
+
+async fn serve(cfg: Config, db: Db) -> anyhow::Result<()> {
+    let metrics = if cfg.metrics {
+        Some(
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .map_err(|e| anyhow::anyhow!("cannot start metrics: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let addr = cfg.listen_addr()?;
+    let state = state(&cfg, db.clone(), metrics).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = cfg.embedded_worker.then(|| tokio::spawn(masthead_web::worker::run_forever(state.clone(), stop_rx.clone())));
+    tracing::info!(%addr, base_url = %cfg.base_url(), backend = ?db.backend(), "serving");
+    let app = masthead_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("the server stopped")?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn worker(cfg: Config, db: Db) -> anyhow::Result<()> {
+    let state = state(&cfg, db.clone(), None).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let handle = tokio::spawn(masthead_web::worker::run_forever(state, stop_rx));
+    tracing::info!("worker running");
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = handle.await;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+async fn init(cfg: Config, output: PathBuf, force: bool) -> anyhow::Result<()> {
+    if output.exists() && !force {
+        bail!("{} already exists; pass --force to overwrite it", output.display());
+    }
+    std::fs::create_dir_all(cfg.data_dir.join("media"))
+        .with_context(|| format!("cannot create the data directory {}", cfg.data_dir.display()))?;
+    let secret = cfg.secret()?;
+    let _ = secret;
+    let toml = format!(
+        "# Masthead configuration. Environment variables MASTHEAD_* override these.\n\
+         database_url = {:?}\nlisten = {:?}\ndata_dir = {:?}\n# base_url = \"https://news.example.org\"\n\
+         # theme_dir = \"theme\"\nlog_format = \"text\"\nlog_level = \"info\"\n",
+        cfg.database_url,
+        cfg.listen,
+        cfg.data_dir.display().to_string()
+    );
+    std::fs::write(&output, toml).with_context(|| format!("cannot write {}", output.display()))?;
+    println!("Wrote {}", output.display());
+    println!("Made {} (media, secret.key)", cfg.data_dir.display());
+    let db = open(&cfg, true).await?;
+    println!("Created the database {} at migration {}", masthead_db::redact_url(&cfg.database_url), db.known_version());
+    println!("Next: masthead user create --email you@example.org --name \"Your Name\" --role owner, then masthead serve");
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! How many personalized newsletter emails per second the Mailer gets through.
+//!
+//! `cargo run --release -p masthead-mail --example throughput -- [COUNT] [CONNECTIONS] [URL]`
+//!
+//! Measures composing alone (memory backend), then sending over SMTP to URL, or
+//! to an in-process [`SmtpSink`] when no URL is given (the sink then shares the
+//! two cores with the client). `--sink` instead runs only a sink and prints its
+//! URL, so client and server can be measured in separate processes.
+
+use std::time::{Duration, Instant};
+
+use masthead_mail::testing::SmtpSink;
+use masthead_mail::{Email, MailOptions, Mailer};
+
+/// A newsletter of realistic size: about 14 KB of HTML and 4 KB of text,
+/// with the reader's name and an unsubscribe token woven in.
+fn issue_for(reader: usize) -> Email {
+    let name = format!("Reader {reader}");
+    let token = format!("{:016x}", (reader as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let story = "Council votes to reopen the old Zürich tram depot as a market hall — “finally”, say traders. ";
+    let mut html = format!("<html><body><p>Good morning, {name}.</p>");
+    let mut text = format!("Good morning, {name}.\n\n");
+    for i in 0..12 {
+        html.push_str(&format!(
+            "<h2><a href=\"https://masthead.example/2025/06/story-{i}?r={token}\">Story {i}</a></h2><p>{}</p>",
+            story.repeat(6)
+        ));
+        text.push_str(&format!("Story {i}\n{}\nhttps://masthead.example/2025/06/story-{i}?r={token}\n\n", story.repeat(2)));
+    }
+    html.push_str(&format!("<p><a href=\"https://masthead.example/unsubscribe/{token}\">Unsubscribe</a></p></body></html>"));
+    text.push_str(&format!("Unsubscribe: https://masthead.example/unsubscribe/{token}\n"));
+    Email {
+        from: "Masthead Daily <daily@masthead.example>".into(),
+        to: format!("{name} <reader{reader}@example.org>"),
+        subject: format!("The Daily, 12 June — for {name}"),
+        text,
+        html: Some(html),
+        headers: vec![
+            ("List-Unsubscribe".into(), format!("<https://masthead.example/unsubscribe/{token}>")),
+            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+            ("List-Id".into(), "Masthead Daily <daily.masthead.example>".into()),
+        ],
+        message_id: None,
+    }
+}
+
+async fn send_all(mailer: &Mailer, count: usize, concurrency: usize) -> Duration {
+    let started = Instant::now();
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (mailer, next) = (mailer.clone(), next.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    return;
+                }
+                if let Err(e) = mailer.send(&issue_for(i)).await {
+                    eprintln!("message {i}: {e}");
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    started.elapsed()
+}
+
+fn rate(count: usize, took: Duration) -> String {
+    format!("{count} in {:.2} s = {:.0}/s", took.as_secs_f64(), count as f64 / took.as_secs_f64())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--sink") {
+        let sink = SmtpSink::start().await?;
+        println!("{}", sink.url());
+        tokio::signal::ctrl_c().await?;
+        println!("received {} messages over {} connections", sink.messages().len(), sink.connections());
+        return Ok(());
+    }
+    let count: usize = args.first().map_or(Ok(5000), |a| a.parse())?;
+    let connections: usize = args.get(1).map_or(Ok(8), |a| a.parse())?;
+    let size = issue_for(0).html.map_or(0, |h| h.len()) + issue_for(0).text.len();
+    println!("{count} messages, {} KB of content each, {connections} connections", size / 1024);
+
+    let memory = Mailer::memory();
+    let took = send_all(&memory, count, connections).await;
+    let bytes: usize = memory.sent().unwrap_or_default().iter().map(|m| m.raw.len()).sum();
+    println!("compose only (memory backend): {}, {} KB per message", rate(count, took), bytes / count / 1024);
+    drop(memory);
+
+    let sink = match args.get(2) {
+        Some(_) => None,
+        None => Some(SmtpSink::start().await?),
+    };
+    let url = match (&sink, args.get(2)) {
+        (Some(sink), _) => sink.url(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => unreachable!("a sink is started when no URL is given"),
+    };
+    let opts = MailOptions { max_connections: connections, ..MailOptions::default() };
+    let mailer = Mailer::from_url(&url, opts)?;
+    // One warm-up message opens a connection, so connection setup isn't all we time.
+    mailer.send(&issue_for(0)).await?;
+    let took = send_all(&mailer, count, connections).await;
+    println!("smtp to {url}: {}", rate(count, took));
+    if let Some(sink) = sink {
+        let got = sink.wait_for(count + 1, Duration::from_secs(30)).await.len();
+        println!("sink received {got} over {} connections", sink.connections());
+    }
+    mailer.close().await;
+    Ok(())
+}

@@ -1,0 +1,435 @@
+//! A small SMTP server on 127.0.0.1 that accepts and records mail, so tests can
+//! send over real TCP and then read what arrived. It speaks enough SMTP for
+//! lettre, curl and Python's smtplib (EHLO/HELO, AUTH PLAIN/LOGIN accepting any
+//! login, MAIL, RCPT, DATA, RSET, NOOP, VRFY, HELP, QUIT), offers no STARTTLS,
+//! and can be told to refuse, throttle or dawdle.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::Received;
+
+/// RFC 5321 allows 512 octets per command line; clients with long AUTH
+/// responses go past that, so leave room.
+const COMMAND_LINE_LIMIT: u64 = 4096;
+/// Read at most this much of a DATA line at once; longer lines still arrive whole.
+const DATA_CHUNK_LIMIT: u64 = 64 * 1024;
+/// Bigger messages are answered 552 and dropped, so a runaway test can't eat memory.
+const MESSAGE_LIMIT: usize = 50 * 1024 * 1024;
+
+/// A running SMTP server. Stops when dropped or on [`SmtpSink::stop`].
+pub struct SmtpSink {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accepting: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    book: Mutex<Book>,
+    /// The number of recorded messages, for [`SmtpSink::wait_for`].
+    arrivals: watch::Sender<usize>,
+    connections: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Book {
+    messages: Vec<Received>,
+    /// Codes to answer the next transactions with at the end of DATA, one each.
+    failures: VecDeque<u16>,
+    /// Lower-cased address to the code its RCPT TO is answered with.
+    refused: HashMap<String, u16>,
+    delay: Duration,
+}
+
+impl SmtpSink {
+    /// Listens on 127.0.0.1 at a port the system picks.
+    pub async fn start() -> io::Result<SmtpSink> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            book: Mutex::new(Book::default()),
+            arrivals: watch::Sender::new(0),
+            connections: AtomicUsize::new(0),
+        });
+        let accepting = tokio::spawn(accept(listener, Arc::clone(&shared)));
+        Ok(SmtpSink { addr, shared, accepting: Some(accepting) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `smtp://127.0.0.1:PORT`, ready for [`crate::Mailer::from_url`].
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    /// Every message accepted so far, in order of acceptance.
+    pub fn messages(&self) -> Vec<Received> {
+        self.shared.book().messages.clone()
+    }
+
+    /// Waits until at least `n` messages have arrived or `timeout` has passed, and
+    /// returns what arrived either way, so the caller's assertion shows the shortfall.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let mut arrivals = self.shared.arrivals.subscribe();
+        // The sender lives in `shared`, which we hold, so waiting can only end by count or time.
+        let _ = tokio::time::timeout(timeout, arrivals.wait_for(|count| *count >= n)).await;
+        self.messages()
+    }
+
+    /// Answers the next `n` transactions with `code` after their DATA, as a
+    /// throttling relay does (451 "try again later"), instead of accepting them.
+    /// Calls queue up: `fail_next(1, 451); fail_next(1, 554)` fails two in that order.
+    pub fn fail_next(&self, n: usize, code: u16) {
+        self.shared.book().failures.extend(std::iter::repeat_n(code, n));
+    }
+
+    /// Answers RCPT TO for this address (any case) with `code`, e.g. 550 for an unknown user.
+    pub fn reject_recipient(&self, address: &str, code: u16) {
+        self.shared.book().refused.insert(address.to_ascii_lowercase(), code);
+    }
+
+    /// Waits this long before every reply, greeting included; zero turns it off.
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared.book().delay = delay;
+    }
+
+    /// How many TCP connections have been accepted, to check pooling.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// Closes the listener and every open session. Returns once the port is closed.
+    pub async fn stop(mut self) {
+        if let Some(accepting) = self.accepting.take() {
+            accepting.abort();
+            // The task was just aborted; its cancellation error is the expected outcome.
+            let _ = accepting.await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        if let Some(accepting) = &self.accepting {
+            accepting.abort();
+        }
+    }
+}
+
+impl Shared {
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // A test that panicked while holding the lock leaves a usable book behind.
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn delay(&self) -> Duration {
+        self.book().delay
+    }
+
+    /// Stores the message and returns how many there are now.
+    fn record(&self, received: Received) -> usize {
+        let count = {
+            let mut book = self.book();
+            book.messages.push(received);
+            book.messages.len()
+        };
+        self.arrivals.send_replace(count);
+        count
+    }
+}
+
+/// The accept loop owns the session tasks, so aborting it ends them all.
+async fn accept(listener: TcpListener, shared: Arc<Shared>) {
+    let mut sessions = JoinSet::new();
+    loop {
+        // Errors here are per connection (e.g. the client gave up before accept); keep serving.
+        if let Ok((stream, _)) = listener.accept().await {
+            shared.connections.fetch_add(1, Ordering::Relaxed);
+            // No reply should wait for more bytes from us: SMTP is one small write per turn.
+            let _ = stream.set_nodelay(true);
+            sessions.spawn(session(stream, Arc::clone(&shared)));
+        }
+        while sessions.try_join_next().is_some() {}
+    }
+}
+
+/// The state of one SMTP session.
+#[derive(Default)]
+struct Session {
+    from: Option<String>,
+    recipients: Vec<String>,
+    auth_user: Option<String>,
+}
+
+enum Line {
+    Text(String),
+    TooLong,
+    Closed,
+}
+
+async fn session(stream: TcpStream, shared: Arc<Shared>) {
+    // An I/O error means the client went away; there is no one left to tell.
+    let _ = converse(stream, &shared).await;
+}
+
+async fn converse(stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut state = Session::default();
+    reply(&mut write, shared, "220 masthead-sink ESMTP ready").await?;
+    loop {
+        let line = match read_command(&mut read).await? {
+            Line::Text(line) => line,
+            Line::TooLong => {
+                reply(&mut write, shared, "500 5.5.6 Line too long").await?;
+                return Ok(());
+            }
+            Line::Closed => return Ok(()),
+        };
+        let (verb, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let arg = arg.trim();
+        match verb.to_ascii_uppercase().as_str() {
+            "EHLO" => {
+                state = Session { auth_user: state.auth_user.take(), ..Session::default() };
+                let greeting = format!(
+                    "250-masthead-sink greets {arg}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-SIZE {MESSAGE_LIMIT}\r\n\
+                     250-AUTH PLAIN LOGIN\r\n250 HELP"
+                );
+                reply(&mut write, shared, &greeting).await?;
+            }
+            "HELO" => {
+                state = Session { auth_user: state.auth_user.take(), ..Session::default() };
+                reply(&mut write, shared, "250 masthead-sink").await?;
+            }
+            "AUTH" => {
+                let answer = authenticate(arg, &mut read, &mut write, shared, &mut state).await?;
+                reply(&mut write, shared, answer).await?;
+            }
+            "MAIL" => {
+                let answer = match (&state.from, path_after(arg, "FROM:")) {
+                    (Some(_), _) => "503 5.5.1 Sender already given",
+                    (None, None) => "501 5.5.4 Syntax: MAIL FROM:<address>",
+                    (None, Some(from)) => {
+                        state.from = Some(from);
+                        "250 2.1.0 Sender OK"
+                    }
+                };
+                reply(&mut write, shared, answer).await?;
+            }
+            "RCPT" => {
+                let answer = match (&state.from, path_after(arg, "TO:")) {
+                    (None, _) => "503 5.5.1 Need MAIL first".to_owned(),
+                    (Some(_), None) => "501 5.5.4 Syntax: RCPT TO:<address>".to_owned(),
+                    (Some(_), Some(to)) => match shared.book().refused.get(&to.to_ascii_lowercase()) {
+                        Some(&code) => refusal(code),
+                        None => {
+                            state.recipients.push(to);
+                            "250 2.1.5 Recipient OK".to_owned()
+                        }
+                    },
+                };
+                reply(&mut write, shared, &answer).await?;
+            }
+            "DATA" => {
+                if state.recipients.is_empty() {
+                    reply(&mut write, shared, "503 5.5.1 Need RCPT first").await?;
+                    continue;
+                }
+                reply(&mut write, shared, "354 End data with <CR><LF>.<CR><LF>").await?;
+                let Some(raw) = read_data(&mut read).await? else {
+                    // The client left mid-message; nothing was accepted.
+                    return Ok(());
+                };
+                let from = state.from.take().unwrap_or_default();
+                let recipients = std::mem::take(&mut state.recipients);
+                if raw.len() > MESSAGE_LIMIT {
+                    reply(&mut write, shared, "552 5.3.4 Message too big").await?;
+                    continue;
+                }
+                let failure = shared.book().failures.pop_front();
+                match failure {
+                    Some(code) => {
+                        reply(&mut write, shared, &refusal(code)).await?;
+                        // 421 means the server is closing the session.
+                        if code == 421 {
+                            return Ok(());
+                        }
+                    }
+                    None => {
+                        let auth_user = state.auth_user.clone();
+                        let count = shared.record(Received { envelope_from: from, recipients, raw, auth_user });
+                        reply(&mut write, shared, &format!("250 2.0.0 OK queued as {count}")).await?;
+                    }
+                }
+            }
+            "RSET" => {
+                state.from = None;
+                state.recipients.clear();
+                reply(&mut write, shared, "250 2.0.0 OK").await?;
+            }
+            "NOOP" => reply(&mut write, shared, "250 2.0.0 OK").await?,
+            "VRFY" => reply(&mut write, shared, "252 2.5.2 Cannot VRFY user, but will accept message").await?,
+            "HELP" => reply(&mut write, shared, "214 2.0.0 EHLO HELO AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT").await?,
+            "QUIT" => {
+                reply(&mut write, shared, "221 2.0.0 Bye").await?;
+                return Ok(());
+            }
+            "STARTTLS" => reply(&mut write, shared, "502 5.5.1 STARTTLS not offered").await?,
+            _ => reply(&mut write, shared, "500 5.5.2 Command not recognized").await?,
+        }
+    }
+}
+
+/// Handles AUTH PLAIN and AUTH LOGIN, with or without an initial response,
+/// accepting any credentials and remembering the user. Returns the final answer.
+async fn authenticate<R: AsyncRead + Unpin>(
+    arg: &str,
+    read: &mut BufReader<R>,
+    write: &mut OwnedWriteHalf,
+    shared: &Shared,
+    state: &mut Session,
+) -> io::Result<&'static str> {
+    let (mechanism, initial) = arg.split_once(' ').unwrap_or((arg, ""));
+    let decode = |b64: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let user = match mechanism.to_ascii_uppercase().as_str() {
+        // PLAIN carries "authzid\0user\0password".
+        "PLAIN" => ask(read, write, shared, "334 ", initial)
+            .await?
+            .and_then(|b64| decode(&b64))
+            .and_then(|plain| plain.split('\0').nth(1).map(str::to_owned)),
+        "LOGIN" => {
+            let user = ask(read, write, shared, "334 VXNlcm5hbWU6", initial).await?.and_then(|b64| decode(&b64));
+            // The password is read and forgotten: the sink accepts any.
+            match user {
+                Some(user) => ask(read, write, shared, "334 UGFzc3dvcmQ6", "").await?.map(|_| user),
+                None => None,
+            }
+        }
+        _ => return Ok("504 5.5.4 Unrecognized authentication type"),
+    };
+    match user {
+        Some(user) => {
+            state.auth_user = Some(user);
+            Ok("235 2.7.0 Authentication successful")
+        }
+        None => Ok("501 5.5.2 Cannot decode response"),
+    }
+}
+
+/// One SASL step: the response given with the AUTH command, else prompt for it.
+/// `None` when the client cancels with `*` or leaves.
+async fn ask<R: AsyncRead + Unpin>(
+    read: &mut BufReader<R>,
+    write: &mut OwnedWriteHalf,
+    shared: &Shared,
+    prompt: &str,
+    given: &str,
+) -> io::Result<Option<String>> {
+    if !given.trim().is_empty() {
+        return Ok(Some(given.trim().to_owned()));
+    }
+    reply(write, shared, prompt).await?;
+    match read_command(read).await? {
+        Line::Text(line) if line.trim() != "*" => Ok(Some(line.trim().to_owned())),
+        Line::Text(_) | Line::TooLong | Line::Closed => Ok(None),
+    }
+}
+
+/// `FROM:<a@b> SIZE=10` gives `a@b`; `FROM:<>` gives an empty path.
+fn path_after(arg: &str, keyword: &str) -> Option<String> {
+    let head = arg.get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = arg[keyword.len()..].trim_start();
+    match rest.strip_prefix('<') {
+        Some(inner) => inner.split_once('>').map(|(path, _)| path.to_owned()),
+        None => rest.split_whitespace().next().map(str::to_owned),
+    }
+}
+
+/// The answer for an injected failure, with a plausible enhanced status code.
+fn refusal(code: u16) -> String {
+    let text = match code {
+        421 => "4.3.2 Service not available, closing channel",
+        450 => "4.2.1 Mailbox busy, try again later",
+        451 => "4.7.1 Try again later",
+        452 => "4.2.2 Insufficient system storage",
+        550 => "5.1.1 Mailbox unavailable",
+        552 => "5.2.2 Mailbox full",
+        553 => "5.1.3 Mailbox name not allowed",
+        554 => "5.7.1 Transaction failed",
+        c if c < 500 => "4.0.0 Temporary failure (test sink)",
+        _ => "5.0.0 Refused (test sink)",
+    };
+    format!("{code} {text}")
+}
+
+async fn reply(write: &mut OwnedWriteHalf, shared: &Shared, text: &str) -> io::Result<()> {
+    let delay = shared.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let mut bytes = Vec::with_capacity(text.len() + 2);
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(b"\r\n");
+    write.write_all(&bytes).await
+}
+
+async fn read_command<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> io::Result<Line> {
+    let mut buf = Vec::new();
+    let n = read.take(COMMAND_LINE_LIMIT).read_until(b'\n', &mut buf).await?;
+    if n == 0 {
+        return Ok(Line::Closed);
+    }
+    if !buf.ends_with(b"\n") {
+        return Ok(if n as u64 >= COMMAND_LINE_LIMIT { Line::TooLong } else { Line::Closed });
+    }
+    let text = String::from_utf8_lossy(&buf);
+    Ok(Line::Text(text.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+/// Reads a DATA body up to the lone dot, undoing dot-stuffing. Returns `None`
+/// if the client closed the connection first. Past [`MESSAGE_LIMIT`] the rest is
+/// read and thrown away, and the returned body is one byte over the limit.
+async fn read_data<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> io::Result<Option<Vec<u8>>> {
+    let mut raw = Vec::new();
+    let mut chunk = Vec::new();
+    let mut at_line_start = true;
+    loop {
+        chunk.clear();
+        let n = read.take(DATA_CHUNK_LIMIT).read_until(b'\n', &mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let line_start = at_line_start;
+        at_line_start = chunk.ends_with(b"\n");
+        if line_start && (chunk == b".\r\n" || chunk == b".\n") {
+            return Ok(Some(raw));
+        }
+        let content = if line_start && chunk.starts_with(b".") { &chunk[1..] } else { &chunk[..] };
+        if raw.len() + content.len() <= MESSAGE_LIMIT {
+            raw.extend_from_slice(content);
+        } else if raw.len() <= MESSAGE_LIMIT {
+            raw.resize(MESSAGE_LIMIT + 1, 0);
+        }
+    }
+}

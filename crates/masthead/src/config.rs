@@ -1,0 +1,242 @@
+//! Configuration, loaded once: built-in defaults, then a TOML file, then
+//! MASTHEAD_* environment variables, then MASTHEAD_*_FILE secrets (the
+//! variable names a file whose contents are the value, for container
+//! secrets). The result is checked and handed to whoever needs it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// sqlite:PATH or postgres://USER@HOST/DB
+    pub database_url: String,
+    /// address:port to serve on
+    pub listen: String,
+    /// media, theme overrides, the secret key file
+    pub data_dir: PathBuf,
+    /// the public address of the site; defaults to http://LISTEN
+    pub base_url: Option<String>,
+    /// a directory whose templates/ and static/ override the default theme
+    pub theme_dir: Option<PathBuf>,
+    /// signs cookies; if unset, kept in DATA_DIR/secret.key (made on first run)
+    pub secret_key: Option<String>,
+    /// "text" or "json"
+    pub log_format: String,
+    /// a tracing filter such as "info" or "masthead=debug,info"
+    pub log_level: String,
+    pub media_max_mb: usize,
+    pub page_cache_seconds: u64,
+    pub secure_cookies: bool,
+    pub metrics: bool,
+    /// run the job worker and scheduler inside `serve`
+    pub embedded_worker: bool,
+    /// a file of address ranges (CIDR, one per line) of verified search-engine crawlers
+    pub crawler_ranges_file: Option<PathBuf>,
+    /// proxies (CIDR, comma-separated) whose X-Forwarded-For is believed
+    pub trusted_proxies: String,
+    /// where mail goes: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://…, file:DIR or memory
+    pub mail_url: String,
+    /// the From of account mail, e.g. "The Dispatch <desk@example.org>"
+    pub mail_from: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite:data/masthead.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            base_url: None,
+            theme_dir: None,
+            secret_key: None,
+            log_format: "text".into(),
+            log_level: "info".into(),
+            media_max_mb: 15,
+            page_cache_seconds: 30,
+            secure_cookies: false,
+            metrics: true,
+            embedded_worker: true,
+            crawler_ranges_file: None,
+            trusted_proxies: String::new(),
+            mail_url: "file:data/mail".into(),
+            mail_from: "Masthead <no-reply@localhost>".into(),
+        }
+    }
+}
+
+const KEYS: [&str; 17] = [
+    "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
+    "media_max_mb", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
+    "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
+];
+
+pub const ENV_HELP: &str = "\
+CONFIGURATION (a TOML file, then environment variables; later wins):
+  --config FILE / MASTHEAD_CONFIG   TOML file (default: ./masthead.toml if present)
+  MASTHEAD_DATABASE_URL    sqlite:PATH (default sqlite:data/masthead.db) or postgres://USER@HOST/DB
+  MASTHEAD_LISTEN          address:port to serve on (default 127.0.0.1:8080)
+  MASTHEAD_DATA_DIR        media, theme overrides, secret key (default ./data)
+  MASTHEAD_BASE_URL        public address for canonical links (default http://LISTEN)
+  MASTHEAD_THEME_DIR       directory overriding templates/ and static/ of the default theme
+  MASTHEAD_SECRET_KEY      cookie signing key (default: DATA_DIR/secret.key, created on first run)
+  MASTHEAD_LOG_FORMAT      text or json (default text)
+  MASTHEAD_LOG_LEVEL       e.g. info, debug, masthead_web=debug (default info)
+  MASTHEAD_MEDIA_MAX_MB    largest image upload in MB (default 15)
+  MASTHEAD_PAGE_CACHE_SECONDS  how long rendered public pages are reused (default 30; 0 = off)
+  MASTHEAD_SECURE_COOKIES  true when served over https (default false)
+  MASTHEAD_METRICS         serve Prometheus /metrics (default true)
+  MASTHEAD_EMBEDDED_WORKER run jobs and the scheduler inside serve (default true)
+  MASTHEAD_MAIL_URL        smtp://HOST:PORT, smtp+starttls://USER:PASS@HOST:587, smtps://..., file:DIR
+                           or memory (default file:DATA_DIR/mail: mail is written as .eml files)
+  MASTHEAD_MAIL_FROM       From of account mail (default: Masthead <no-reply@localhost>)
+  MASTHEAD_CRAWLER_RANGES_FILE  address ranges (CIDR per line) of verified search-engine crawlers,
+                           which may read gated articles in full (a user agent alone gets nothing)
+  MASTHEAD_TRUSTED_PROXIES comma-separated CIDRs of proxies whose X-Forwarded-For is believed
+  Any variable may instead be given as NAME_FILE=/path/to/file holding the value.";
+
+/// Loads the configuration from its sources, in order.
+pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("MASTHEAD_CONFIG").map(PathBuf::from));
+    match &file {
+        Some(f) => {
+            if !f.is_file() {
+                bail!("the config file {} does not exist", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        None if Path::new("masthead.toml").is_file() => fig = fig.merge(Toml::file("masthead.toml")),
+        None => {}
+    }
+    // Only our own keys: other MASTHEAD_* variables (test settings, say)
+    // are not configuration.
+    fig = fig.merge(Env::prefixed("MASTHEAD_").only(&KEYS));
+    // NAME_FILE secrets: read each named file as the value of NAME.
+    for (key, path) in std::env::vars() {
+        let name = key.strip_prefix("MASTHEAD_").and_then(|k| k.strip_suffix("_FILE")).map(str::to_lowercase);
+        if let Some(name) = name.filter(|n| KEYS.contains(&n.as_str())) {
+            let value = std::fs::read_to_string(&path).with_context(|| format!("{key}: cannot read {path}"))?;
+            fig = fig.merge((name, value.trim_end_matches(['\n', '\r']).to_string()));
+        }
+    }
+    let cfg: Config = fig.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    cfg.check()?;
+    Ok(cfg)
+}
+
+impl Config {
+    fn check(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            bail!(
+                "MASTHEAD_DATABASE_URL / database_url {:?} is not understood: use sqlite:PATH or postgres://USER@HOST/DB",
+                masthead_db::redact_url(&self.database_url)
+            );
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("MASTHEAD_LOG_FORMAT / log_format must be \"text\" or \"json\", not {:?}", self.log_format);
+        }
+        if let Some(u) = &self.base_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                bail!("MASTHEAD_BASE_URL / base_url must start with http:// or https://, not {u:?}");
+            }
+        }
+        if self.media_max_mb == 0 || self.media_max_mb > 200 {
+            bail!("MASTHEAD_MEDIA_MAX_MB / media_max_mb must be between 1 and 200");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen
+            .parse()
+            .map_err(|_| anyhow::anyhow!("MASTHEAD_LISTEN / listen {:?} is not an address:port such as 127.0.0.1:8080", self.listen))
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    /// The cookie-signing key: configured, or kept in the data directory.
+    pub fn secret(&self) -> anyhow::Result<String> {
+        if let Some(k) = &self.secret_key {
+            if k.len() < 32 {
+                bail!("MASTHEAD_SECRET_KEY / secret_key must be at least 32 characters");
+            }
+            return Ok(k.clone());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(k) = std::fs::read_to_string(&path) {
+            let k = k.trim().to_string();
+            if k.len() >= 32 {
+                return Ok(k);
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        let bytes: [u8; 32] = rand::random();
+        let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_private(&path, &key)?;
+        Ok(key)
+    }
+
+    pub fn web(&self) -> anyhow::Result<masthead_web::WebConfig> {
+        use masthead_web::reader::{Cidr, Networks};
+        let crawler_ranges = match &self.crawler_ranges_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the crawler ranges file {}", path.display()))?;
+                Networks::parse_ranges(&text)
+                    .map_err(|line| anyhow::anyhow!("{} line {line}: not an address range such as 66.249.64.0/19", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Cidr::parse(s).ok_or_else(|| anyhow::anyhow!("MASTHEAD_TRUSTED_PROXIES: {s:?} is not an address range")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mail_url = if self.mail_url == Config::default().mail_url {
+            format!("file:{}", self.data_dir.join("mail").display())
+        } else {
+            self.mail_url.clone()
+        };
+        Ok(masthead_web::WebConfig {
+            crawler_ranges,
+            trusted_proxies,
+            mail_url,
+            mail_from: self.mail_from.clone(),
+            base_url: self.base_url(),
+            data_dir: self.data_dir.clone(),
+            theme_dir: self.theme_dir.clone(),
+            secret_key: self.secret()?,
+            media_max_bytes: self.media_max_mb * 1024 * 1024,
+            page_cache_ttl: Duration::from_secs(self.page_cache_seconds),
+            secure_cookies: self.secure_cookies,
+        })
+    }
+}
+
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(contents.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
