@@ -76,8 +76,8 @@ pub enum DbError {
     Conflict(String),
     #[error("the database URL {0:?} is not understood: use sqlite:PATH or postgres://USER@HOST/DB")]
     BadUrl(String),
-    #[error("could not open the database at {target}: {source}")]
-    Connect { target: String, source: sqlx::Error },
+    #[error("could not open the database at {target}: {detail}")]
+    Connect { target: String, detail: String },
     #[error("the database schema is at migration {found}, newer than this binary knows ({known}); upgrade Masthead before running it against this database")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("migration failed: {0}")]
@@ -105,8 +105,10 @@ pub type Result<T, E = DbError> = std::result::Result<T, E>;
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         if let Some((creds, host)) = rest.split_once('@') {
-            let user = creds.split(':').next().unwrap_or("");
-            return format!("{scheme}://{user}:***@{host}");
+            return match creds.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => url.to_string(),
+            };
         }
     }
     url.to_string()
@@ -132,22 +134,32 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts.clone())
                 .await
-                .map_err(|source| DbError::Connect { target: target.clone(), source })?;
+                .map_err(|e| DbError::Connect { target: target.clone(), detail: e.to_string() })?;
             let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) as u32 * 2;
             let read = SqlitePoolOptions::new()
                 .max_connections(readers)
                 .connect_with(opts.read_only(true))
                 .await
-                .map_err(|source| DbError::Connect { target: target.clone(), source })?;
+                .map_err(|e| DbError::Connect { target: target.clone(), detail: e.to_string() })?;
             Ok(Db { inner: Inner::Sqlite { read, write } })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|_| DbError::BadUrl(target.clone()))?;
+            // One plain connection first: a pool only says it timed out,
+            // this says why (refused, unknown database, bad password).
+            let probe = tokio::time::timeout(Duration::from_secs(10), <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts)).await;
+            match probe {
+                Ok(Ok(c)) => {
+                    let _ = sqlx::Connection::close(c).await;
+                }
+                Ok(Err(e)) => return Err(DbError::Connect { target, detail: e.to_string() }),
+                Err(_) => return Err(DbError::Connect { target, detail: "no answer within 10 seconds".into() }),
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await
-                .map_err(|source| DbError::Connect { target, source })?;
+                .map_err(|e| DbError::Connect { target, detail: e.to_string() })?;
             Ok(Db { inner: Inner::Postgres(pool) })
         } else {
             Err(DbError::BadUrl(target))

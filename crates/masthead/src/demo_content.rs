@@ -228,7 +228,7 @@ fn write_articles(seed: u64, count: usize, now: DateTime<Utc>, credits: &[String
             place,
             region_name: region_in_prose(place.region),
             published,
-            target_words: rng.gen_range(460..=950),
+            target_words: rng.gen_range(440..=850),
             inline_figure,
             pull_quote: rng.gen_bool(0.5),
             embed,
@@ -292,7 +292,7 @@ fn shuffled_mix<T: Copy>(rng: &mut StdRng, count: usize, shares: &[(T, usize)], 
     let mut out = Vec::with_capacity(count);
     for &(value, percent) in shares {
         let n = (count * percent + 50) / 100;
-        out.extend(std::iter::repeat(value).take(n.min(count - out.len())));
+        out.extend(std::iter::repeat_n(value, n.min(count - out.len())));
     }
     out.resize(count, other);
     out.shuffle(rng);

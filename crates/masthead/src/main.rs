@@ -122,6 +122,7 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             worker(cfg, db).await
         }
         Command::Migrate => {
+            ensure_sqlite_dir(&cfg)?;
             let db = Db::connect(&cfg.database_url).await?;
             let applied = db.migrate().await?;
             if applied.is_empty() {
@@ -179,13 +180,19 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
 }
 
 /// Connects, and migrates if asked (refusing a schema newer than us).
-async fn open(cfg: &Config, migrate: bool) -> anyhow::Result<Db> {
+fn ensure_sqlite_dir(cfg: &Config) -> anyhow::Result<()> {
     if let Some(path) = cfg.database_url.strip_prefix("sqlite:") {
         let path = path.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create the database directory {}", dir.display()))?;
         }
     }
+    Ok(())
+}
+
+async fn open(cfg: &Config, migrate: bool) -> anyhow::Result<Db> {
+    ensure_sqlite_dir(cfg)?;
     let db = Db::connect(&cfg.database_url).await?;
     if migrate {
         let applied = db.migrate().await?;

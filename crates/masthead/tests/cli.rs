@@ -154,3 +154,89 @@ fn demo_builds_a_publication_and_serves_it() {
     assert!(dir.path().join("demo-a/masthead.db").is_file());
     assert!(std::fs::read_dir(dir.path().join("demo-a/media")).unwrap().count() > 5, "images stored");
 }
+
+fn http_get_with(port: u16, path: &str, cookie: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, buf))
+}
+
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_node(dir: &std::path::Path, url: &str, port: u16) -> Node {
+    let child = masthead(dir)
+        .arg("serve")
+        .env("MASTHEAD_DATABASE_URL", url)
+        .env("MASTHEAD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("MASTHEAD_DATA_DIR", dir.join("data"))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if http_get(port, "/readyz").is_some_and(|(s, _)| s == 200) {
+            return Node(child);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("node on {port} did not become ready");
+}
+
+/// Two `masthead serve` processes on one PostgreSQL database: a reader's
+/// meter, counted on one, holds on the other.
+#[test]
+fn the_meter_holds_across_two_nodes_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(pg) = rt.block_on(masthead_db::testing::postgres()) else {
+        eprintln!("note: {} not set; the two-node test needs PostgreSQL", masthead_db::testing::POSTGRES_ENV);
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let demo = run(masthead(dir.path())
+        .args(["demo", "--no-serve", "--articles", "12", "--seed", "3"])
+        .env("MASTHEAD_DATABASE_URL", &pg.url)
+        .env("MASTHEAD_DATA_DIR", dir.path().join("data")));
+    assert!(demo.status.success(), "{}", text(&demo));
+    // Only the per-reader meter: both nodes see requests from 127.0.0.1.
+    rt.block_on(async {
+        let mut p = masthead_web::paywall::Paywall::default();
+        p.meter.network_quota = None;
+        pg.db.set_setting("paywall", &serde_json::to_string(&p).unwrap()).await.unwrap();
+    });
+    let metered: Vec<String> = rt.block_on(async {
+        let page = pg.db.published(masthead_db::ListFilter::All, chrono::Utc::now(), 50, 0).await.unwrap();
+        page.items.iter().filter(|t| t.access == masthead_core::AccessLevel::Metered).map(|t| t.slug.clone()).collect()
+    });
+    assert!(metered.len() >= 2, "the demo has metered articles");
+    let (pa, pb) = (free_port(), free_port());
+    let _a = start_node(dir.path(), &pg.url, pa);
+    let _b = start_node(dir.path(), &pg.url, pb);
+    // Node A: the first metered article is free, and sets the reader's id.
+    let (status, first) = http_get(pa, &format!("/article/{}", metered[0])).unwrap();
+    assert_eq!(status, 200);
+    assert!(!first.contains("class=\"offer\""), "the first article is whole");
+    let anon = first
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: mh_anon="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("an anonymous id");
+    std::thread::sleep(Duration::from_millis(300));
+    // Node B: the same reader is over quota.
+    let (status, second) = http_get_with(pb, &format!("/article/{}", metered[1]), &format!("mh_anon={anon}")).unwrap();
+    assert_eq!(status, 200);
+    assert!(second.contains("class=\"offer\""), "node B cuts the second article: the meter holds across nodes");
+    // And node B still gives back the article counted on node A.
+    let (_, again) = http_get_with(pb, &format!("/article/{}", metered[0]), &format!("mh_anon={anon}")).unwrap();
+    assert!(!again.contains("class=\"offer\""), "re-reading is free on any node");
+    rt.block_on(pg.cleanup());
+}

@@ -253,7 +253,7 @@ const CLIMATE: Beat = Beat {
         "The municipality of {place} [unveiled|approved] on {weekday} a plan worth {money} to [raise|reinforce] [its flood defences|the embankments] and [plant|create] [shade|green corridors] across the city.",
     ],
     scenes: &[
-        "[By ten in the morning|Before noon], the [asphalt|pavements] of {place} [are already too hot to touch|shimmer], and the [market|square] has [emptied|gone quiet].",
+        "[By ten in the morning|Before noon], the pavements of {place} [are already too hot to touch|shimmer in the heat], and the [market|square] has [emptied|gone quiet].",
         "[On the edge of|Outside] {place}, a [line|row] of [water tankers|lorries] waits at the [pumping station|reservoir], engines running [in the heat|in the dust].",
         "The [mud line|tide mark] on the [walls of the old houses|shopfronts] in {place} still shows how high the water rose, [about a metre|almost to the windows].",
         "[In the fields|Among the orchards] around {place}, the soil has [cracked|split] into [plates|tiles] the size of [a hand|dinner plates].",
@@ -522,7 +522,7 @@ const ENERGY: Beat = Beat {
     ],
     officials: &[
         "#cold {official}, {official_desc}, insisted that reserves were sufficient for the winter and asked residents to save energy where they can.",
-        "Officials [blamed|attributed] the price rises on global markets rather than on local decisions.",
+        "Officials [blamed the price rises on global markets|attributed the price rises to global markets] rather than to local decisions.",
         "{official} said the new [solar park|storage site] would [cut|lower] the city's energy bill by {pct_small} percent within {n_small} years.",
     ],
     voices: &[
@@ -531,8 +531,7 @@ const ENERGY: Beat = Beat {
         "My father worked at the plant, and his father before him. When it closed, it was like a death in the family.",
         "The bill comes and you just sit there looking at it. You read it twice, in case you misread.",
         "You learn the schedule of the blackouts like you used to learn the bus timetable.",
-        "#cold Everyone says green energy. Fine. But who will pay for my new boiler?",
-        "Everyone says green energy. Fine. But who will pay for the new wiring?",
+        "Everyone says green energy. Fine. But who will pay for [the new wiring|the new meter|the installer]?",
     ],
     expert_lines: &[
         "The transition is happening. The question is whether it happens to people or with them.",

@@ -73,6 +73,9 @@ enum Who {
 struct Person {
     full: String,
     short: String,
+    /// The family name in its masculine form, so that a Belov and a
+    /// Belova are not quoted in the same piece.
+    family: String,
     desc: String,
     female: bool,
     mentioned: bool,
@@ -148,6 +151,20 @@ impl Sheet {
         let theme = sheet.expand(rng, theme_tpl);
         sheet.vars.insert("theme", theme);
         sheet
+    }
+
+    /// Makes sure a person named for the first time is also described:
+    /// "{official} said" becomes "{official}, {official_desc}, said".
+    fn introducing(&self, tpl: &str) -> String {
+        let mut out = tpl.to_string();
+        for (key, person) in ["p1", "p2", "expert", "official"].iter().zip(&self.people) {
+            let name = format!("{{{key}}}");
+            let desc = format!("{{{key}_desc}}");
+            if !person.mentioned && out.contains(&name) && !out.contains(&desc) {
+                out = out.replacen(&name, &format!("{name}, {desc},"), 1);
+            }
+        }
+        out
     }
 
     fn reset_mentions(&mut self) {
@@ -265,7 +282,8 @@ impl Sheet {
     /// A finished sentence or line: filled, tidied, capitalised, with
     /// typographic apostrophes.
     fn line(&mut self, rng: &mut StdRng, tpl: &str) -> String {
-        let raw = self.expand(rng, tpl);
+        let tpl = self.introducing(tpl);
+        let raw = self.expand(rng, &tpl);
         typeset(&capitalise(&tidy(&raw)))
     }
 }
@@ -277,6 +295,10 @@ impl Sheet {
 struct Decks {
     decks: HashMap<usize, (Vec<usize>, usize)>,
     used_in_article: HashSet<usize>,
+    /// Lines drawn from each bank in this article.
+    bank_use: HashMap<usize, usize>,
+    /// Whether a short article may use more than its share of generic lines.
+    uncapped: bool,
 }
 
 impl Decks {
@@ -392,7 +414,7 @@ struct Draft {
     words: usize,
     subheads: usize,
     /// (block index, a sentence as it stands in that block, speaker)
-    quotes: Vec<(usize, String, String)>,
+    quotes: Vec<(usize, String, String, Who)>,
     statement_done: bool,
 }
 
@@ -423,8 +445,15 @@ impl Newsroom {
         Newsroom { decks: Decks::default() }
     }
 
-    /// A filled line from `bank`, unless the article has used them all.
+    /// A filled line from `bank`, unless the article has used them all,
+    /// or its share of the lines that fit any article.
     fn line(&mut self, rng: &mut StdRng, sheet: &mut Sheet, bank: &'static [&'static str]) -> Option<String> {
+        let generic = [frames::WIDER, frames::BACKGROUND, frames::ATMOSPHERE].iter().any(|g| g.as_ptr() == bank.as_ptr());
+        let used = self.decks.bank_use.entry(bank.as_ptr() as usize).or_insert(0);
+        if generic && *used >= 2 && !self.decks.uncapped {
+            return None;
+        }
+        *used += 1;
         let tpl = self.decks.draw(rng, bank, sheet.place)?;
         Some(sheet.line(rng, tpl))
     }
@@ -444,9 +473,15 @@ impl Newsroom {
     /// Writes a piece whose headline's slug is not in `taken`.
     pub(super) fn write(&mut self, rng: &mut StdRng, a: &Assignment, taken: &HashSet<String>) -> Written {
         self.decks.used_in_article.clear();
+        self.decks.bank_use.clear();
+        self.decks.uncapped = false;
         let mut sheet = Sheet::new(rng, a);
         let headline = self.headline(rng, &mut sheet, a, taken);
-        let standfirst_bank = if a.kind == Kind::Culture { frames::CULTURE_STANDFIRSTS } else { a.beat.standfirsts };
+        let standfirst_bank = match a.kind {
+            Kind::Culture => frames::CULTURE_STANDFIRSTS,
+            Kind::Opinion => frames::OPINION_STANDFIRSTS,
+            _ => a.beat.standfirsts,
+        };
         let standfirst = self.line(rng, &mut sheet, standfirst_bank).unwrap_or_default();
         sheet.reset_mentions();
         let body = self.body(rng, &mut sheet, a);
@@ -505,6 +540,12 @@ impl Newsroom {
                     self.step(rng, sheet, a, &mut d, fillers[i % fillers.len()]);
                     idle = if d.blocks.len() == before { idle + 1 } else { 0 };
                     i += 1;
+                    // A piece this short would look thin: let it repeat
+                    // what any article may say rather than stop.
+                    if idle == fillers.len() && d.words < MIN_WORDS && !self.decks.uncapped {
+                        self.decks.uncapped = true;
+                        idle = 0;
+                    }
                 }
                 if a.list && a.kind != Kind::Analysis {
                     self.step(rng, sheet, a, &mut d, Watch);
@@ -553,7 +594,13 @@ impl Newsroom {
 
     /// A paragraph quoting `who`, introduced first if they are new to the
     /// piece; nothing if the bank of things to say is used up.
+    #[expect(clippy::too_many_arguments, reason = "who speaks, from which bank, with what after")]
     fn voice(&mut self, rng: &mut StdRng, sheet: &mut Sheet, a: &Assignment, d: &mut Draft, who: Who, bank: &'static [&'static str], tail: Option<&'static [&'static str]>) {
+        // Past a few quotes a person starts to monologue.
+        let limit = if who == Who::P1 { 3 } else { 2 };
+        if d.quotes.iter().filter(|q| q.3 == who).count() >= limit {
+            return;
+        }
         let Some(said) = self.decks.draw(rng, bank, sheet.place) else { return };
         let intro = if sheet.people[who as usize].mentioned {
             None
@@ -567,7 +614,7 @@ impl Newsroom {
         let (quote, verbatim) = self.quote(rng, sheet, who, said, a.kind);
         let tail = tail.and_then(|bank| self.line(rng, sheet, bank));
         let speaker = sheet.people[who as usize].full.clone();
-        d.quotes.push((d.blocks.len(), verbatim, speaker));
+        d.quotes.push((d.blocks.len(), verbatim, speaker, who));
         let parts: Vec<String> = intro.into_iter().chain(Some(quote)).chain(tail).collect();
         d.para(parts.join(" "), ParaKind::Other);
     }
@@ -575,6 +622,15 @@ impl Newsroom {
     fn prose(&mut self, rng: &mut StdRng, sheet: &mut Sheet, d: &mut Draft, kind: ParaKind, slots: &[&[&'static [&'static str]]]) {
         let lines = self.lines(rng, sheet, slots);
         if !lines.is_empty() {
+            d.para(lines.join(" "), kind);
+        }
+    }
+
+    /// Like `prose`, for paragraphs whose first line only makes sense with
+    /// the second ("There is a paradox here.").
+    fn prose_whole(&mut self, rng: &mut StdRng, sheet: &mut Sheet, d: &mut Draft, kind: ParaKind, slots: &[&[&'static [&'static str]]]) {
+        let lines = self.lines(rng, sheet, slots);
+        if lines.len() == slots.len() {
             d.para(lines.join(" "), kind);
         }
     }
@@ -616,7 +672,7 @@ impl Newsroom {
                     }
                 }
             }
-            Analysis => self.prose(rng, sheet, d, facts, &[&[frames::ANALYSIS], &[beat.context, frames::BACKGROUND]]),
+            Analysis => self.prose_whole(rng, sheet, d, facts, &[&[frames::ANALYSIS], &[beat.context, frames::BACKGROUND]]),
             AnalysisClose => self.prose(rng, sheet, d, other, &[&[beat.outlook], &[frames::ANALYSIS_CLOSE]]),
             Watch => {
                 let intro = self.line(rng, sheet, frames::LIST_INTROS);
@@ -664,8 +720,8 @@ impl Newsroom {
             inserts.push((settle(&d.blocks, at), Block::Embed { url: url.clone(), caption }));
         }
         if a.pull_quote {
-            let candidates: Vec<&(usize, String, String)> = d.quotes.iter().filter(|(i, s, _)| *i + 3 < len && count_words(s) >= 5).collect();
-            if let Some((i, text, who)) = candidates.choose(rng).map(|q| (*q).clone()) {
+            let candidates: Vec<&(usize, String, String, Who)> = d.quotes.iter().filter(|(i, s, _, _)| *i + 3 < len && count_words(s) >= 5).collect();
+            if let Some((i, text, who, _)) = candidates.choose(rng).map(|q| (*q).clone()) {
                 let at = settle(&d.blocks, i + 2);
                 if !inserts.iter().any(|(j, _)| j.abs_diff(at) < 2) {
                     inserts.push((at, Block::Pull { text, who }));
@@ -679,7 +735,7 @@ impl Newsroom {
             }
             inserts.push((at, Block::Figure(figure.clone())));
         }
-        inserts.sort_by(|x, y| y.0.cmp(&x.0));
+        inserts.sort_by_key(|x| std::cmp::Reverse(x.0));
         for (at, block) in inserts {
             d.blocks.insert(at.min(d.blocks.len()), block);
         }
@@ -746,6 +802,9 @@ fn untagged(line: &str) -> &str {
     }
 }
 
+/// Prose words below which a piece keeps drawing on the generic lines.
+const MIN_WORDS: usize = 450;
+
 const NUMBER_WORDS: &[&str] = &["two", "three", "four", "five", "six", "seven", "eight", "nine"];
 const HOURS: &[&str] = &["six", "eight", "eleven", "fourteen", "eighteen", "twenty"];
 const YEARS: &[&str] = &["three years", "five years", "eight years", "a dozen years", "fifteen years", "twenty years", "three decades"];
@@ -765,6 +824,8 @@ fn person(rng: &mut StdRng, culture: &Culture, job: &str, others: &[&Person]) ->
         (63, 84)
     } else if job.contains("young") {
         (22, 34)
+    } else if ["director", "owner", "manager", "paediatrician"].iter().any(|j| job.contains(j)) {
+        (34, 64)
     } else {
         (24, 66)
     };
@@ -780,12 +841,12 @@ fn person(rng: &mut StdRng, culture: &Culture, job: &str, others: &[&Person]) ->
         let (m, f) = pick_pair(rng, culture.family);
         let family = if female { f } else { m };
         let full = if culture.family_first { format!("{family} {first}") } else { format!("{first} {family}") };
-        if others.iter().any(|p| p.short == family || p.full.split(' ').any(|part| part == first)) {
+        if others.iter().any(|p| p.family == m || p.full.split(' ').any(|part| part == first)) {
             continue;
         }
-        return Person { full, short: family.to_string(), desc, female, mentioned: false };
+        return Person { full, short: family.to_string(), family: m.to_string(), desc, female, mentioned: false };
     }
-    Person { full: "Sam Doe".into(), short: "Doe".into(), desc, female: false, mentioned: false }
+    Person { full: "Sam Doe".into(), short: "Doe".into(), family: "Doe".into(), desc, female: false, mentioned: false }
 }
 
 fn artist(rng: &mut StdRng, culture: &Culture, maker: &str, city: &str, others: &[&Person]) -> Person {
@@ -814,15 +875,9 @@ fn money(rng: &mut StdRng, currency: &str) -> String {
 }
 
 fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits: Vec<char> = n.to_string().chars().collect();
+    let groups: Vec<String> = digits.rchunks(3).rev().map(|g| g.iter().collect()).collect();
+    groups.join(",")
 }
 
 fn season(seasons: Seasons, month: u32) -> &'static str {
@@ -909,7 +964,11 @@ fn tidy(text: &str) -> String {
             }
             last_space = true;
         } else {
-            if matches!(c, ',' | '.' | ':' | ';') && last_space {
+            if matches!(c, ',' | '.' | ':' | ';' | '?' | '!') && last_space {
+                out.pop();
+            }
+            // "Name, description,." after an added description.
+            if matches!(c, ',' | '.' | ':' | ';' | '?' | '!') && out.ends_with(',') {
                 out.pop();
             }
             out.push(c);
@@ -970,6 +1029,7 @@ mod tests {
         assert_eq!(indefinite("university lecturer"), "a");
         assert_eq!(capitalise("“al-Khatib was right”"), "“Al-Khatib was right”");
         assert_eq!(tidy("a  b , c ."), "a b, c.");
+        assert_eq!(tidy("Kim, a nurse,, said. Kim, a nurse,."), "Kim, a nurse, said. Kim, a nurse.");
     }
 
     fn test_assignment(kind: Kind) -> Assignment {

@@ -18,7 +18,7 @@ pub(super) const INTRODUCTIONS: &[&str] = &[
 pub(super) const SECOND_VOICES: &[&str] = &[
     "A few streets away, {p2}, {p2_desc}, sees things [differently|more darkly|with more hope].",
     "{p2}, {p2_desc}, [agrees|disagrees], up to a point.",
-    "Not everyone is so [patient|sure]. {p2}, {p2_desc}, [shrugs|laughs] at the question.",
+    "Not everyone is so [patient|sure]. {p2}, {p2_desc}, is less [hopeful|convinced].",
     "For {p2}, {p2_desc}, the question is more practical.",
 ];
 
@@ -42,10 +42,10 @@ pub(super) const BACKGROUND: &[&str] = &[
     "The city's population has been [ageing|shrinking|changing] for years, and its budget with it.",
     "Wages in {place} lag well behind those in the capital, and prices do not.",
     "Many families here have at least one relative working [abroad|in the capital].",
-    "The local economy rests on a few large employers and a great many small ones.",
+    "The local economy rests on a few large employers and a great many [small ones|family businesses|market stalls].",
     "The town hall has changed hands {n_small} times in twenty years, but the [potholes|complaints] have stayed the same.",
-    "Public transport stops early in the evening, which shapes the lives of those without a car.",
-    "Local radio and a couple of newspapers remain the main sources of news for older residents.",
+    "[Public transport|The last bus] [stops|leaves] early in the evening, which shapes the lives of those without a car.",
+    "[Local radio and a couple of newspapers|The regional television channel and the local paper] remain the main sources of news for [older residents|pensioners].",
 ];
 
 /// Generic background that widens the frame.
@@ -54,14 +54,14 @@ pub(super) const WIDER: &[&str] = &[
     "What is happening here echoes a story repeated across {region_name}.",
     "Seen from the capital, {place} can look like a detail. Seen from {place}, the capital looks very far away.",
     "The official version and the one told in the kitchens of {place} rarely coincide.",
-    "Local newspapers have been writing about the problem for years; what has changed is that it can no longer be ignored.",
+    "Local newspapers have been writing about [the problem|this] for years; what has changed is that it can no longer be ignored.",
     "The same arguments can be heard in a dozen other cities across {region_name}, in a dozen other languages.",
     "Ask ten people in {place} about {topic_noun} and you will get ten answers, most of them impatient.",
     "The national press comes to {place} when something goes wrong, and leaves when it is repaired.",
-    "In the capital, the debate is about strategy. In {place}, it is about next month.",
+    "In the capital, the debate is about [strategy|grand plans|principles]. In {place}, it is about [next month|the next bill|getting through the week].",
     "For all the talk of {topic_noun}, daily life here is still organised around the same things: work, school, the price of bread.",
-    "Officials in the capital declined to comment for this article.",
-    "Regional newspapers have covered the story closely; the national channels, much less.",
+    "[The ministry|Officials in the capital|The governor's office] declined to comment [for this article|on the record].",
+    "[Regional newspapers|Local reporters] have covered the story closely; the national channels, much less.",
 ];
 
 pub(super) const ANALYSIS: &[&str] = &[
@@ -72,7 +72,6 @@ pub(super) const ANALYSIS: &[&str] = &[
     "There is a paradox here.",
     "None of the options is painless, and everyone involved knows it.",
     "The debate over {topic_noun} in {country} is often conducted in slogans. On the ground, it is a matter of budgets, timetables and people.",
-    "Three questions will decide what happens next.",
     "It would be easy to read the situation in {place} as a local story. It is not.",
     "The numbers tell part of the story; the rest is told by the people who live with them.",
 ];
@@ -96,11 +95,29 @@ pub(super) const OPINION_MIDDLE: &[&str] = &[
     "There is another way of looking at this.",
     "The solution, I would argue, begins with listening to the people who live with {topic_noun} every day.",
     "So what should be done?",
-    "First, we should stop treating the problem as temporary, or as someone else's.",
-    "Second, the money has to go where the need is, not where the cameras are.",
-    "And finally, we should ask who benefits from things staying as they are.",
+    "We should stop treating the problem as temporary, or as someone else's.",
+    "The money has to go where the need is, not where the cameras are.",
+    "We should also ask who benefits from things staying as they are.",
+    "We have been here before, and we have learned very little.",
+    "The people who pay for these decisions are rarely the people who take them.",
+    "There are no villains in this story, only a long series of postponements.",
+    "Nobody needs another commission, another report or another round of consultations.",
+    "It is worth remembering how we got here.",
+    "Good intentions are not a policy, and neither is outrage.",
+    "The solutions are not mysterious; most of them have been proposed, costed and shelved.",
+    "What is missing is not money, or ideas, but the will to stay with a problem once the cameras leave.",
+    "The argument against acting is always the same: not now, not here, not like this.",
+    "It is easy to be wise from a distance.",
     "I may be wrong. But the price of waiting becomes easier to measure every year.",
     "This is not a question of left or right. It is a question of competence, and of attention.",
+];
+
+pub(super) const OPINION_STANDFIRSTS: &[&str] = &[
+    "The debate about {topic_noun} in {country} keeps missing the point. Start with {place}.",
+    "From {place}, {theme} looks less like a headline and more like a bill that keeps arriving.",
+    "Every few months the country rediscovers {theme}. Then it forgets again. It cannot afford to.",
+    "A view from {place} on {topic_noun}, and on what the capital keeps getting wrong.",
+    "Those who live with {topic_noun} every day have stopped waiting for answers from above. They have a point.",
 ];
 
 pub(super) const OPINION_CLOSE: &[&str] = &[
