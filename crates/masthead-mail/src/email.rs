@@ -2,11 +2,11 @@
 //! conversion into RFC 5322 bytes plus an SMTP envelope.
 
 use lettre::address::Envelope;
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use crate::MailError;
+use crate::{body, MailError};
 
 /// A message to one recipient. Newsletters are personalized, so each reader
 /// gets their own `Email`; there is no Cc or Bcc.
@@ -17,7 +17,8 @@ pub struct Email {
     /// `"Name <addr@example.org>"` or a bare address.
     pub to: String,
     pub subject: String,
-    /// The plain-text part, always sent.
+    /// The plain-text part, always sent. Line ends may be "\n" or "\r\n"; in a
+    /// text-only message a text without a final newline arrives with one.
     pub text: String,
     /// With HTML the message becomes multipart/alternative (text first, HTML preferred).
     pub html: Option<String>,
@@ -74,29 +75,16 @@ impl Email {
         }
 
         let message = match &self.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(self.text.clone(), html.clone())),
-            None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(single_part_body(&self.text))),
+            Some(html) => builder.multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body::encode(&self.text, false)))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body::encode(html, false))),
+            ),
+            None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body::encode(&self.text, true))),
         }
         .map_err(|e| MailError::Invalid(e.to_string()))?;
 
         Ok(Composed { envelope: message.envelope().clone(), bytes: message.formatted(), message_id })
-    }
-}
-
-/// lettre ends a lone body with its own CRLF (in multipart that CRLF belongs to
-/// the boundary), so a text that already ends in a newline would arrive with one
-/// more. Dropping ours restores the text exactly, except under base64, where the
-/// added CRLF is not content and ours must stay.
-fn single_part_body(text: &str) -> Body {
-    let Some(trimmed) = text.strip_suffix('\n') else {
-        return Body::new(text.to_owned());
-    };
-    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
-    let body = Body::new(trimmed.to_owned());
-    if body.encoding() == ContentTransferEncoding::Base64 {
-        Body::new(text.to_owned())
-    } else {
-        body
     }
 }
 

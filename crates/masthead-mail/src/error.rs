@@ -29,27 +29,3 @@ impl MailError {
         matches!(self, MailError::Transient(_))
     }
 }
-
-/// Sorts lettre's SMTP errors into our four reactions.
-pub(crate) fn classify(err: &lettre::transport::smtp::Error) -> MailError {
-    let text = err.to_string();
-    if err.is_timeout() || err.is_transient() {
-        return MailError::Transient(text);
-    }
-    if err.is_permanent() {
-        let code = err.status().map(u16::from);
-        return match code {
-            // Syntax errors and authentication answers are about our client or our
-            // account, not the recipient: suppressing addresses on them would empty the list.
-            Some(500..=504 | 530 | 534 | 535 | 538) => MailError::Config(text),
-            // Enhanced codes 5.1.7 and 5.1.8 reject the sender address, again not the recipient.
-            _ if text.contains("5.1.7") || text.contains("5.1.8") => MailError::Config(text),
-            _ => MailError::Permanent(text),
-        };
-    }
-    if err.is_tls() || err.is_client() {
-        return MailError::Config(text);
-    }
-    // Connection refused, reset, DNS failure, an unparseable answer: worth another try.
-    MailError::Transient(text)
-}

@@ -2,6 +2,7 @@
 //! into a directory of .eml files or into memory, and in [`testing`] a real SMTP
 //! server on a loopback port that tests can send to and inspect.
 
+mod body;
 mod email;
 mod error;
 mod mailer;

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::TlsParameters;
 use lettre::transport::smtp::extension::ClientId;
 use percent_encoding::percent_decode_str;
 
@@ -153,12 +152,19 @@ fn decode(part: &str) -> String {
     percent_decode_str(part).decode_utf8_lossy().into_owned()
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Plain,
+    StartTls,
+    Tls,
+}
+
 fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
     let scheme = scheme_of(raw);
     let (security, default_port) = match scheme {
-        "smtp" => (Security::Plain, 25),
-        "smtp+starttls" => (Security::StartTls, 587),
-        "smtps" => (Security::Tls, 465),
+        "smtp" => (Scheme::Plain, 25),
+        "smtp+starttls" => (Scheme::StartTls, 587),
+        "smtps" => (Scheme::Tls, 465),
         _ => {
             return Err(MailError::Config(
                 "mail URL must be smtp://, smtp+starttls://, smtps://, file:/dir or memory".into(),
@@ -182,17 +188,15 @@ fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
         ("", None) => None,
         (user, password) => Some(Credentials::new(decode(user), password.map(decode).unwrap_or_default())),
     };
-    if credentials.is_some() && security == Security::Plain && !is_loopback(&host) {
+    if credentials.is_some() && security == Scheme::Plain && !is_loopback(&host) {
         return Err(MailError::Config(format!(
             "refusing to send the SMTP password in clear text to {host}; use smtp+starttls:// or smtps://"
         )));
     }
-    let tls = match security {
-        Security::Plain => None,
-        Security::StartTls | Security::Tls => Some(
-            TlsParameters::new_rustls(host.clone())
-                .map_err(|e| MailError::Config(format!("TLS setup for {host}: {e}")))?,
-        ),
+    let security = match security {
+        Scheme::Plain => Security::Plain,
+        Scheme::StartTls => Security::start_tls(&host)?,
+        Scheme::Tls => Security::tls(&host)?,
     };
     let hello = match &opts.helo_name {
         Some(name) => ClientId::Domain(name.clone()),
@@ -203,7 +207,6 @@ fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
         host,
         security,
         credentials,
-        tls,
         hello,
         timeout: opts.timeout,
     })

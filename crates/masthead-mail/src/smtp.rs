@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -75,9 +76,16 @@ pub(crate) struct Endpoint {
     pub timeout: Duration,
 }
 
+/// An open SMTP session.
+struct Session {
+    conn: AsyncSmtpConnection,
+    /// Whether the server offers PIPELINING (lettre's `ServerInfo` doesn't record it).
+    pipelining: bool,
+}
+
 /// A session unused since `since`.
 struct Parked {
-    conn: AsyncSmtpConnection,
+    session: Session,
     since: Instant,
 }
 
@@ -133,16 +141,16 @@ impl SmtpRelay {
     }
 
     async fn exchange(&self, envelope: &Envelope, bytes: &[u8]) -> Result<(), MailError> {
-        let mut conn = self.checkout().await?;
-        let outcome = transact(&mut conn, envelope, bytes).await;
+        let mut session = self.checkout().await?;
+        let outcome = transact(&mut session, envelope, bytes).await;
         if outcome.reusable {
-            self.park(conn);
+            self.park(session);
         }
         outcome.result
     }
 
     /// The most recently used idle session, else a new one.
-    async fn checkout(&self) -> Result<AsyncSmtpConnection, MailError> {
+    async fn checkout(&self) -> Result<Session, MailError> {
         loop {
             let parked = {
                 let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
@@ -152,19 +160,19 @@ impl SmtpRelay {
             let Some(parked) = parked else {
                 return self.connect().await;
             };
-            let mut conn = parked.conn;
-            if parked.since.elapsed() < PROBE_AFTER || conn.test_connected().await {
-                return Ok(conn);
+            let mut session = parked.session;
+            if parked.since.elapsed() < PROBE_AFTER || session.conn.test_connected().await {
+                return Ok(session);
             }
         }
     }
 
-    fn park(&self, conn: AsyncSmtpConnection) {
+    fn park(&self, session: Session) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.push(Parked { conn, since: Instant::now() });
+        idle.push(Parked { session, since: Instant::now() });
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
+    async fn connect(&self) -> Result<Session, MailError> {
         let at = &self.endpoint;
         let tcp = TcpStream::connect((at.host.as_str(), at.port))
             .await
@@ -183,18 +191,24 @@ impl SmtpRelay {
         if let Security::StartTls(params) = &at.security {
             conn.starttls(params.clone(), &at.hello).await.map_err(|e| session_failure(&e))?;
         }
+        // lettre keeps only the extensions it knows, so ask again and read the list
+        // ourselves; before AUTH, since a fresh EHLO may reset a server's state.
+        let capabilities = conn.command(Ehlo::new(at.hello.clone())).await.map_err(|e| session_failure(&e))?;
+        let pipelining = capabilities
+            .message()
+            .any(|line| line.split_whitespace().next().is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING")));
         if let Some(credentials) = &at.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
                 .map_err(|e| session_failure(&e))?;
         }
-        Ok(conn)
+        Ok(Session { conn, pipelining })
     }
 
     /// Says QUIT on every idle session, so the relay logs a clean end.
     pub async fn close(&self) {
         let parked = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
-        for Parked { mut conn, .. } in parked {
+        for Parked { session: Session { mut conn, .. }, .. } in parked {
             // A failed QUIT leaves nothing to clean up: the socket closes on drop either way.
             let _ = tokio::time::timeout(QUIT_TIMEOUT, conn.quit()).await;
         }
@@ -204,7 +218,8 @@ impl SmtpRelay {
 /// One mail transaction on an open session. With PIPELINING the envelope
 /// commands go out in one write and the message in another: two round trips
 /// per message instead of four.
-async fn transact(conn: &mut AsyncSmtpConnection, envelope: &Envelope, bytes: &[u8]) -> Outcome {
+async fn transact(session: &mut Session, envelope: &Envelope, bytes: &[u8]) -> Outcome {
+    let Session { conn, pipelining } = session;
     let info = conn.server_info();
     let mut params = Vec::new();
     if envelope.to().iter().chain(envelope.from()).any(|a| !a.to_string().is_ascii()) {
@@ -226,12 +241,11 @@ async fn transact(conn: &mut AsyncSmtpConnection, envelope: &Envelope, bytes: &[
         }
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
-    let pipelining = info.supports_feature(Extension::Pipelining);
 
     let mail = Mail::new(envelope.from().cloned(), params).to_string();
     let rcpts: Vec<String> = envelope.to().iter().map(|to| Rcpt::new(to.clone(), vec![]).to_string()).collect();
     let mut replies = Vec::with_capacity(rcpts.len() + 2);
-    if pipelining {
+    if *pipelining {
         // RFC 2920: every reply is read even after a refusal, or the session falls out of step.
         let batch = std::iter::once(mail.as_str()).chain(rcpts.iter().map(String::as_str)).chain(["DATA\r\n"]).collect::<String>();
         replies.push(conn.command(Raw(&batch)).await);
@@ -249,18 +263,23 @@ async fn transact(conn: &mut AsyncSmtpConnection, envelope: &Envelope, bytes: &[
         }
     }
 
-    let step_of = |i: usize| if i == 0 { Step::Sender } else { Step::Recipient };
+    let last = rcpts.len() + 1;
+    let step_of = |i: usize| match i {
+        0 => Step::Sender,
+        i if i == last => Step::Content,
+        _ => Step::Recipient,
+    };
     let first_refusal = replies.iter().enumerate().find_map(|(i, r)| r.as_ref().err().map(|e| (step_of(i), e)));
     if let Some((step, err)) = first_refusal {
-        let (result, mut reusable) = judge(step, err);
-        if reusable {
-            // A server that answered DATA with 354 despite refusing everyone now waits for
-            // a message; an empty one ends it, as RFC 2920 asks.
-            if replies.len() == rcpts.len() + 2 && replies.last().is_some_and(Result::is_ok) {
-                reusable = conn.command(Raw(".\r\n")).await.is_ok() || reusable;
-            }
-            reusable = reusable && conn.command(Rset).await.is_ok();
+        let (result, judged_reusable) = judge(step, err);
+        let mut reusable = judged_reusable && replies.iter().all(session_alive);
+        // A server that answered DATA with 354 despite refusing everyone now waits for
+        // a message; a lone dot ends it, as RFC 2920 asks.
+        if reusable && replies.len() == last + 1 && replies[last].is_ok() {
+            reusable = session_alive(&conn.command(Raw(".\r\n")).await);
         }
+        // Leave the session clean for the next message.
+        reusable = reusable && session_alive(&conn.command(Rset).await);
         return Outcome { result: Err(result), reusable };
     }
 
@@ -270,6 +289,15 @@ async fn transact(conn: &mut AsyncSmtpConnection, envelope: &Envelope, bytes: &[
             let (result, reusable) = judge(Step::Content, &err);
             Outcome { result: Err(result), reusable }
         }
+    }
+}
+
+/// Whether the session is still in step after this reply: any SMTP answer but
+/// 421 keeps it, a socket or parse failure ends it.
+fn session_alive(reply: &Result<Response, lettre::transport::smtp::Error>) -> bool {
+    match reply {
+        Ok(_) => true,
+        Err(err) => err.status().is_some_and(|code| u16::from(code) != 421),
     }
 }
 
@@ -367,7 +395,7 @@ fn retire_stale(idle: &mut Vec<Parked>) {
     let (stale, fresh): (Vec<Parked>, Vec<Parked>) =
         std::mem::take(idle).into_iter().partition(|p| p.since.elapsed() >= IDLE_LIMIT);
     *idle = fresh;
-    for Parked { mut conn, .. } in stale {
+    for Parked { session: Session { mut conn, .. }, .. } in stale {
         tokio::spawn(async move {
             let _ = tokio::time::timeout(QUIT_TIMEOUT, conn.quit()).await;
         });

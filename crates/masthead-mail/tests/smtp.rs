@@ -143,11 +143,52 @@ async fn an_unknown_recipient_is_permanent() {
         .expect_err("550 must fail");
     assert!(matches!(&err, MailError::Permanent(text) if text.contains("550")), "{err:?}");
 
-    // The session was ended by the refusal; the next message gets a fresh one.
     mailer.send(&newsletter()).await.expect("others still go through");
     let got = sink.wait_for(1, WAIT).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].recipients, vec!["ada@example.org".to_owned()]);
+}
+
+#[tokio::test]
+async fn refusals_leave_the_session_usable_with_and_without_pipelining() {
+    for pipelining in [true, false] {
+        let sink = SmtpSink::start().await.expect("sink");
+        sink.set_pipelining(pipelining);
+        sink.reject_recipient("gone@example.org", 550);
+        let mailer = mailer_for(&sink);
+        let gone = Email { to: "gone@example.org".into(), ..newsletter() };
+
+        assert!(matches!(mailer.send(&gone).await, Err(MailError::Permanent(_))));
+        mailer.send(&newsletter()).await.expect("after a refused recipient");
+        sink.fail_next(1, 452);
+        assert!(matches!(mailer.send(&newsletter()).await, Err(MailError::Transient(_))));
+        mailer.send(&newsletter()).await.expect("after a refused message");
+        sink.fail_next(1, 554);
+        assert!(matches!(mailer.send(&newsletter()).await, Err(MailError::Permanent(_))));
+        mailer.send(&newsletter()).await.expect("after a rejected message");
+
+        assert_eq!(sink.wait_for(3, WAIT).await.len(), 3, "pipelining {pipelining}");
+        assert_eq!(sink.connections(), 1, "pipelining {pipelining}: one session carried everything");
+    }
+}
+
+#[tokio::test]
+async fn a_closing_server_is_transient_and_its_session_is_not_reused() {
+    let sink = SmtpSink::start().await.expect("sink");
+    let mailer = mailer_for(&sink);
+    sink.fail_next(1, 421);
+    assert!(matches!(mailer.send(&newsletter()).await, Err(MailError::Transient(_))));
+    mailer.send(&newsletter()).await.expect("on a new session");
+    assert_eq!(sink.wait_for(1, WAIT).await.len(), 1);
+    assert_eq!(sink.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_sender_is_a_config_error_not_a_bounce() {
+    let sink = SmtpSink::start().await.expect("sink");
+    sink.reject_sender("news@masthead.example", 550);
+    let err = mailer_for(&sink).send(&newsletter()).await.expect_err("sender refused");
+    assert!(matches!(err, MailError::Config(_)), "{err:?}");
 }
 
 #[tokio::test]
@@ -294,11 +335,11 @@ async fn starttls_required_but_not_offered_is_a_config_error() {
 }
 
 #[tokio::test]
-async fn smtps_to_a_plain_server_fails_without_sending() {
+async fn smtps_to_a_plain_server_is_a_config_error() {
     let sink = SmtpSink::start().await.expect("sink");
     let opts = MailOptions { timeout: Duration::from_secs(2), ..MailOptions::default() };
     let mailer = Mailer::from_url(&format!("smtps://localhost:{}", sink.addr().port()), opts).expect("mailer");
     let err = mailer.send(&newsletter()).await.expect_err("the sink speaks no TLS");
-    assert!(!matches!(err, MailError::Permanent(_) | MailError::Invalid(_)), "{err:?}");
+    assert!(matches!(err, MailError::Config(_)), "{err:?}");
     assert!(sink.messages().is_empty());
 }

@@ -354,12 +354,14 @@ pub async fn account(State(state): State<AppState>, reader: ReaderCtx, headers: 
     let benefits: Vec<&str> = me.entitlements.0.iter().map(|b| b.as_str()).collect();
     let r = state.db.reader_by_id(me.id).await?.ok_or(AppError::Unauthorized)?;
     let t = form_token(&state, &reader, &headers);
+    let subscription = crate::billing::subscription_view(&state, me.id).await?;
+    let test_mode = matches!(state.payments, crate::billing::Payments::Demo);
     page(
         &state,
         &reader,
         "account/account.html",
         minijinja::context! {
-            chrome => chrome(&state, "/account"), csrf => t.token, email => me.email, name => me.name,
+            chrome => chrome(&state, "/account"), csrf => t.token, email => me.email, name => me.name, subscription, test_mode,
             has_password => r.password_hash.is_some(), benefits, full_access => me.entitlements.has(Benefit::FullAccess),
             reads, quota => policy.meter.registered_quota, notice => q.sent,
         },

@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 pub mod admin;
 pub mod auth;
+pub mod billing;
 pub mod cache;
 pub mod error;
 pub mod media;
@@ -55,6 +56,7 @@ pub struct WebConfig {
     pub mail_url: String,
     /// The From address of account mail.
     pub mail_from: String,
+    pub billing: billing::BillingConfig,
 }
 
 impl WebConfig {
@@ -103,6 +105,7 @@ pub struct Inner {
     pub plans: RwLock<Vec<masthead_core::billing::Plan>>,
     pub meter: meter::MeterBook,
     pub mailer: masthead_mail::Mailer,
+    pub payments: billing::Payments,
 }
 
 /// Shared state handed to every handler; cheap to clone.
@@ -123,6 +126,7 @@ impl AppState {
         let media = MediaStore::new(config.media_dir());
         let mailer = masthead_mail::Mailer::from_url(&config.mail_url, masthead_mail::MailOptions::default())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
+        let payments = billing::Payments::from_config(&config.billing).map_err(anyhow_free::Error::Billing)?;
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
             articles: cache::Cache::new(config.page_cache_ttl),
@@ -139,6 +143,7 @@ impl AppState {
             plans: RwLock::new(Vec::new()),
             meter: meter::MeterBook::default(),
             mailer,
+            payments,
             config,
         }));
         state.reload().await?;
@@ -224,6 +229,8 @@ pub mod anyhow_free {
         Db(#[from] masthead_db::DbError),
         #[error("mail: {0}")]
         Mail(String),
+        #[error("billing: {0}")]
+        Billing(String),
     }
     pub type Result<T> = std::result::Result<T, Error>;
 }

@@ -15,7 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorInfo;
-use crate::{account, admin, media, ops, site, AppState};
+use crate::{account, admin, billing, media, ops, site, AppState};
 
 /// The content security policy for every page: nothing from other hosts,
 /// no inline scripts.
@@ -30,6 +30,12 @@ pub fn router(state: AppState) -> Router {
         .route("/article/{slug}/print", get(site::article_print))
         .route("/article/{slug}/gift", post(account::make_gift))
         .route("/subscribe", get(site::subscribe))
+        .route("/subscribe/done", get(billing::done))
+        .route("/subscribe/{plan}", get(billing::confirm).post(billing::start_checkout))
+        .route("/billing/demo/checkout/{id}", get(billing::demo_checkout_page).post(billing::demo_checkout_pay))
+        .route("/account/subscription/{action}", post(billing::action))
+        .route("/gift", get(billing::gift_form).post(billing::buy_gift))
+        .route("/gift/redeem", get(billing::redeem_form).post(billing::redeem))
         .route("/login", get(account::login_form))
         .route("/signup", get(account::signup_form))
         .route("/login/link", post(account::send_link))
@@ -63,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/media/{key}/{name}", get(media::media))
         .route("/static/{*name}", get(media::asset))
+        .route("/hooks/stripe", post(billing::stripe_webhook))
         .merge(pages)
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(middleware::from_fn(security_headers))

@@ -24,6 +24,9 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "account/login.html", "account/sent.html", "account/verify.html", "account/link_invalid.html",
     "account/account.html", "account/deleted.html", "account/gift.html",
     "email/login.txt", "email/login.html", "email/email_change.txt", "email/email_change.html",
+    "email/billing.txt", "email/billing.html", "email/gift.txt", "email/gift.html",
+    "billing/confirm.html", "billing/demo_checkout.html", "billing/done.html", "billing/unavailable.html",
+    "billing/gift.html", "billing/redeem.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg");

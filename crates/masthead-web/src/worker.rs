@@ -33,6 +33,11 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
             state.db.mark_renditions_ready(&p.key).await.map_err(|e| e.to_string())?;
             Ok(())
         }
+        "billing.event" => {
+            let p: serde_json::Value = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let id = p["event"].as_str().ok_or("no event id")?;
+            crate::billing::process_event(state, id).await
+        }
         other => Err(format!("unknown job kind {other:?}")),
     }
 }

@@ -45,6 +45,13 @@ pub struct Config {
     pub mail_url: String,
     /// the From of account mail, e.g. "The Dispatch <desk@example.org>"
     pub mail_from: String,
+    /// "demo" (test mode, no real payments) or "stripe"
+    pub billing_provider: String,
+    pub stripe_secret_key: Option<String>,
+    /// comma-separated while rotating secrets
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API address; point it at a Stripe-compatible test server in tests
+    pub stripe_api_base: Option<String>,
 }
 
 impl Default for Config {
@@ -67,14 +74,19 @@ impl Default for Config {
             trusted_proxies: String::new(),
             mail_url: "file:data/mail".into(),
             mail_from: "Masthead <no-reply@localhost>".into(),
+            billing_provider: "demo".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
         }
     }
 }
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 21] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
     "media_max_mb", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
     "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
+    "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
 ];
 
 pub const ENV_HELP: &str = "\
@@ -99,6 +111,9 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_CRAWLER_RANGES_FILE  address ranges (CIDR per line) of verified search-engine crawlers,
                            which may read gated articles in full (a user agent alone gets nothing)
   MASTHEAD_TRUSTED_PROXIES comma-separated CIDRs of proxies whose X-Forwarded-For is believed
+  MASTHEAD_BILLING_PROVIDER  demo (default: test mode, nothing is charged) or stripe
+  MASTHEAD_STRIPE_SECRET_KEY, MASTHEAD_STRIPE_WEBHOOK_SECRET (comma-separated while rotating),
+  MASTHEAD_STRIPE_API_BASE  Stripe settings; webhooks go to BASE_URL/hooks/stripe
   Any variable may instead be given as NAME_FILE=/path/to/file holding the value.";
 
 /// Loads the configuration from its sources, in order.
@@ -216,6 +231,12 @@ impl Config {
             trusted_proxies,
             mail_url,
             mail_from: self.mail_from.clone(),
+            billing: masthead_web::billing::BillingConfig {
+                provider: self.billing_provider.clone(),
+                stripe_secret_key: self.stripe_secret_key.clone().unwrap_or_default(),
+                stripe_webhook_secret: self.stripe_webhook_secret.clone().unwrap_or_default(),
+                stripe_api_base: self.stripe_api_base.clone().unwrap_or_default(),
+            },
             base_url: self.base_url(),
             data_dir: self.data_dir.clone(),
             theme_dir: self.theme_dir.clone(),

@@ -489,11 +489,26 @@ mod tests {
     }
 
     #[test]
+    fn same_seed_and_clock_give_the_same_publication() {
+        assert!(generate(7, 200, now()) == *publication(), "two runs differ");
+    }
+
+    #[test]
     fn same_seed_gives_the_same_pictures() {
-        for i in [0, 13, 20] {
-            assert_eq!(pictures::paint(3, i).jpeg, pictures::paint(3, i).jpeg);
-        }
+        assert_eq!(pictures::paint(3, 13).jpeg, pictures::paint(3, 13).jpeg);
         assert_ne!(pictures::paint(3, 0).jpeg, pictures::paint(4, 0).jpeg);
+    }
+
+    #[test]
+    fn small_and_large_runs_work() {
+        let credits = photo_credits(1);
+        assert!(write_articles(1, 0, now(), &credits).is_empty());
+        let few = write_articles(1, 5, now(), &credits);
+        assert_eq!(few.len(), 5);
+        assert!(few.iter().all(|a| a.draft.validate().is_ok()));
+        let many = write_articles(1, 600, now(), &credits);
+        let slugs: HashSet<String> = many.iter().map(|a| slugify(&a.draft.headline)).collect();
+        assert_eq!(slugs.len(), 600);
     }
 
     #[test]
@@ -550,7 +565,8 @@ mod tests {
             assert!((1..=3).contains(&d.topics.len()) && d.topics.iter().all(|s| topics.contains(s)), "{:?}", d.topics);
             assert!((1..=2).contains(&d.regions.len()) && d.regions.iter().all(|s| regions.contains(s)), "{:?}", d.regions);
             assert!(!d.dateline.is_empty() && !d.standfirst.is_empty());
-            assert!(d.standfirst.matches(". ").count() <= 2, "{}", d.standfirst);
+            let sentences = 1 + [". ", "? ", "! "].iter().map(|end| d.standfirst.matches(end).count()).sum::<usize>();
+            assert!(sentences <= 2, "{}", d.standfirst);
             used_authors.extend(d.authors.iter().cloned());
             used_sections.insert(d.section.clone().unwrap());
         }

@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Billing: reconcile local subscriptions with the payment provider
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// Make a demo publication (about 200 articles, images, an owner login) and serve it
     Demo {
         /// How many articles to generate
@@ -61,6 +66,12 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Compare every local Stripe subscription with Stripe's, repair drift, replay missed webhooks; prints what changed
+    Reconcile,
 }
 
 #[derive(Subcommand)]
@@ -160,6 +171,22 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}", s.email, s.role.as_str(), s.name);
             }
             Ok(())
+        }
+        Command::Billing { command: BillingCommand::Reconcile } => {
+            let db = open(&cfg, false).await?;
+            let state = state(&cfg, db.clone(), None).await?;
+            let report = masthead_web::billing::reconcile(&state).await.map_err(anyhow::Error::msg)?;
+            let ran = masthead_web::worker::drain(&state).await;
+            println!("Checked {} subscriptions; replayed {} missed events ({ran} jobs run).", report.checked, report.replayed_events);
+            for r in &report.repaired {
+                println!("repaired {r}");
+            }
+            for e in &report.errors {
+                eprintln!("could not check {e}");
+            }
+            state.flush_meter().await;
+            db.close().await;
+            if report.errors.is_empty() { Ok(()) } else { bail!("{} subscriptions could not be checked", report.errors.len()) }
         }
         Command::Demo { articles, seed, no_serve } => {
             let cfg = demo::config(cfg);

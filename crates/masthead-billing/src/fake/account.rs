@@ -88,7 +88,8 @@ impl ApiError {
             error_type: "invalid_request_error",
             code: None,
             decline_code: None,
-            param: param.map(str::to_owned),
+            // Stripe names parameters in bracket notation.
+            param: param.map(super::form::bracketed),
             message,
             replayable: false,
         }
@@ -1505,7 +1506,7 @@ impl Account {
             return Err(ApiError::invalid(Some("limit"), "Limit must be between 1 and 100.".into()));
         }
         let limit = usize::try_from(limit).unwrap_or(10);
-        items.sort_by(|a, b| b.0.cmp(&a.0));
+        items.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         let ids: Vec<String> = items.into_iter().map(|(_, id)| id).collect();
         let (slice, has_more) = if let Some(after) = p.text("starting_after") {
             let at = ids.iter().position(|id| *id == after).ok_or_else(|| ApiError::invalid(Some("starting_after"), format!("No such object: '{after}'")))?;

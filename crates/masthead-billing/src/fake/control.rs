@@ -6,8 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -34,10 +35,15 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_test/settle", post(settle))
 }
 
-/// The fake's controls, once the caller has shown the secret key.
-fn control(shared: Arc<Shared>, headers: &HeaderMap) -> Result<FakeControl, Response> {
-    authorize(headers, &shared.secret_key).map_err(|e| (StatusCode::UNAUTHORIZED, Json(e.body())).into_response())?;
-    Ok(FakeControl { shared })
+/// The fake's controls, for callers that show the secret key as the API
+/// wants it (`Authorization: Bearer sk_test_...`).
+impl FromRequestParts<Arc<Shared>> for FakeControl {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> Result<Self, Response> {
+        authorize(&parts.headers, &shared.secret_key).map_err(|e| (StatusCode::UNAUTHORIZED, Json(e.body())).into_response())?;
+        Ok(FakeControl { shared: Arc::clone(shared) })
+    }
 }
 
 fn answer<T: serde::Serialize>(result: Result<T, FakeError>) -> Response {
@@ -56,20 +62,13 @@ struct Endpoint {
     secret: String,
 }
 
-async fn webhook_endpoint(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<Endpoint>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn webhook_endpoint(c: FakeControl, Json(body): Json<Endpoint>) -> Response {
     c.set_webhook_endpoint(&body.url, &body.secret);
     Json(json!({"url": body.url})).into_response()
 }
 
-async fn clock(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match control(s, &headers) {
-        Ok(c) => Json(json!({"now": c.now()})).into_response(),
-        Err(r) => r,
-    }
+async fn clock(c: FakeControl) -> Response {
+    Json(json!({"now": c.now()})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -77,11 +76,7 @@ struct Advance {
     seconds: u64,
 }
 
-async fn advance(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<Advance>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn advance(c: FakeControl, Json(body): Json<Advance>) -> Response {
     c.advance_clock(Duration::from_secs(body.seconds)).await;
     Json(json!({"now": c.now()})).into_response()
 }
@@ -92,28 +87,16 @@ struct Card {
     card: CardBehavior,
 }
 
-async fn complete(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>, body: Option<Json<Card>>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn complete(c: FakeControl, Path(id): Path<String>, body: Option<Json<Card>>) -> Response {
     let card = body.map(|Json(b)| b.card).unwrap_or_default();
     answer(c.complete_checkout(&id, card).await)
 }
 
-async fn card(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>, Json(body): Json<Card>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn card(c: FakeControl, Path(id): Path<String>, Json(body): Json<Card>) -> Response {
     answer(c.set_card(&id, body.card).await)
 }
 
-async fn pay(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn pay(c: FakeControl, Path(id): Path<String>) -> Response {
     answer(c.pay_invoice(&id).await)
 }
 
@@ -122,11 +105,7 @@ struct FinalFailureBody {
     action: FinalFailure,
 }
 
-async fn final_failure(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<FinalFailureBody>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn final_failure(c: FakeControl, Json(body): Json<FinalFailureBody>) -> Response {
     c.set_final_failure(body.action);
     Json(json!({"action": body.action})).into_response()
 }
@@ -136,11 +115,7 @@ struct Mode {
     mode: DeliveryMode,
 }
 
-async fn delivery(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<Mode>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn delivery(c: FakeControl, Json(body): Json<Mode>) -> Response {
     c.set_delivery(body.mode);
     Json(json!({"mode": body.mode})).into_response()
 }
@@ -150,34 +125,20 @@ struct Release {
     order: ReleaseOrder,
 }
 
-async fn release(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<Release>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn release(c: FakeControl, Json(body): Json<Release>) -> Response {
     Json(json!({"released": c.release_held(body.order).await})).into_response()
 }
 
-async fn drop_held(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match control(s, &headers) {
-        Ok(c) => Json(json!({"dropped": c.drop_held()})).into_response(),
-        Err(r) => r,
-    }
+async fn drop_held(c: FakeControl) -> Response {
+    Json(json!({"dropped": c.drop_held()})).into_response()
 }
 
-async fn retry_failed(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn retry_failed(c: FakeControl) -> Response {
     Json(json!({"retried": c.retry_failed_deliveries().await})).into_response()
 }
 
-async fn deliveries(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match control(s, &headers) {
-        Ok(c) => Json(json!({"deliveries": c.deliveries()})).into_response(),
-        Err(r) => r,
-    }
+async fn deliveries(c: FakeControl) -> Response {
+    Json(json!({"deliveries": c.deliveries()})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -200,11 +161,7 @@ struct DelayNext {
     millis: u64,
 }
 
-async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Json<Faults>) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn faults(c: FakeControl, Json(body): Json<Faults>) -> Response {
     if let Some(f) = body.fail_next {
         c.fail_next_requests(f.count, f.status);
     }
@@ -214,11 +171,7 @@ async fn faults(State(s): State<Arc<Shared>>, headers: HeaderMap, Json(body): Js
     Json(Value::Object(Default::default())).into_response()
 }
 
-async fn settle(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let c = match control(s, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn settle(c: FakeControl) -> Response {
     c.settle().await;
     Json(json!({"settled": true})).into_response()
 }

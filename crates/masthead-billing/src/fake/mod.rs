@@ -8,7 +8,8 @@
 //!
 //! Start one with [`FakeStripe::start`], point a
 //! [`StripeClient`](crate::stripe::StripeClient) at
-//! [`FakeStripe::client_config`], and drive it with the methods below or,
+//! [`FakeControl::client_config`], and drive it with the methods of
+//! [`FakeControl`] (which `FakeStripe` derefs to) or,
 //! from another process, with the JSON control API under `/_test/`.
 
 mod account;
@@ -31,6 +32,7 @@ use axum::routing::any;
 use axum::Router;
 use serde_json::Value;
 use tokio::sync::{mpsc, Notify};
+use masthead_core::billing::Interval;
 use tokio::task::JoinHandle;
 
 pub use account::{CardBehavior, FinalFailure};
@@ -297,7 +299,7 @@ impl FakeControl {
     }
 
     /// The fake's clock (Unix seconds): real time at start, then moved only
-    /// by [`FakeStripe::advance_clock`].
+    /// by [`FakeControl::advance_clock`].
     pub fn now(&self) -> i64 {
         self.shared.lock().account.now
     }
@@ -343,12 +345,12 @@ impl FakeControl {
     }
 
     /// Seeds a price (and its product), as `masthead init` would create.
-    pub fn create_price(&self, product_name: &str, unit_amount: i64, currency: &str, interval: Option<&str>) -> Result<Price, FakeError> {
+    pub fn create_price(&self, product_name: &str, unit_amount: i64, currency: &str, interval: Option<Interval>) -> Result<Price, FakeError> {
         let mut params = serde_json::json!({
             "unit_amount": unit_amount.to_string(), "currency": currency, "product_data": {"name": product_name},
         });
         if let Some(i) = interval {
-            params["recurring"] = serde_json::json!({ "interval": i });
+            params["recurring"] = serde_json::json!({ "interval": i.as_str() });
         }
         let v = self.shared.with_books(|b| b.account.api("POST", &["prices"], &Params::new(params)))?;
         typed(v)
@@ -532,8 +534,7 @@ async fn api(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, header
     };
     if let Some(status) = outage {
         // Nothing ran, so Stripe would say a retry is safe.
-        let err = ApiError { status, ..ApiError::invalid(None, "The fake is simulating an outage.".into()) };
-        let body = serde_json::json!({"error": {"type": "api_error", "message": err.message}});
+        let body = serde_json::json!({"error": {"type": "api_error", "message": "The fake is simulating an outage."}});
         return stripe_response(status, &body, &request_id, &[("stripe-should-retry", "true".into())]);
     }
     if let Err(e) = authorize(&headers, &shared.secret_key) {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}")]
 pub struct StripeError {
-    pub kind: StripeErrorKind,
+    /// Boxed so `Result<T, StripeError>` stays small on the happy path.
+    pub kind: Box<StripeErrorKind>,
     /// Stripe's `Request-Id` response header, for support tickets and logs.
     pub request_id: Option<String>,
     /// Stripe's `Stripe-Should-Retry` header: when present it overrides our
@@ -51,7 +52,7 @@ pub enum StripeErrorKind {
 
 impl StripeError {
     pub(crate) fn new(kind: StripeErrorKind) -> Self {
-        StripeError { kind, request_id: None, should_retry: None, attempts: 0 }
+        StripeError { kind: Box::new(kind), request_id: None, should_retry: None, attempts: 0 }
     }
 
     /// True when the same request (with the same idempotency key) may
@@ -62,7 +63,7 @@ impl StripeError {
         if let Some(should) = self.should_retry {
             return should;
         }
-        match &self.kind {
+        match &*self.kind {
             StripeErrorKind::Network { .. } => true,
             StripeErrorKind::Api { status, .. } => matches!(status, 409 | 429) || *status >= 500,
             StripeErrorKind::Decode { status, .. } => *status >= 500,
@@ -72,7 +73,7 @@ impl StripeError {
 
     /// The HTTP status Stripe answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
-        match &self.kind {
+        match &*self.kind {
             StripeErrorKind::Api { status, .. } | StripeErrorKind::Decode { status, .. } => Some(*status),
             _ => None,
         }
@@ -80,7 +81,7 @@ impl StripeError {
 
     /// Stripe's error `code`, e.g. `resource_missing`.
     pub fn code(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             StripeErrorKind::Api { code, .. } => code.as_deref(),
             _ => None,
         }
@@ -94,7 +95,7 @@ impl StripeError {
     /// A card was declined or needs authentication: the reader must act,
     /// retrying will not help.
     pub fn is_card_error(&self) -> bool {
-        matches!(&self.kind, StripeErrorKind::Api { error_type, .. } if error_type == "card_error")
+        matches!(&*self.kind, StripeErrorKind::Api { error_type, .. } if error_type == "card_error")
     }
 
     /// The secret key is wrong or revoked.
@@ -179,7 +180,7 @@ mod tests {
         e.should_retry = Some(false);
         assert!(!e.is_retryable(), "Stripe's header wins");
         let html = StripeError::new(StripeErrorKind::from_response(502, b"<html>Bad gateway</html>"));
-        assert!(matches!(html.kind, StripeErrorKind::Decode { status: 502, .. }));
+        assert!(matches!(*html.kind, StripeErrorKind::Decode { status: 502, .. }));
         assert!(html.is_retryable());
     }
 }

@@ -32,6 +32,14 @@ pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
 /// cannot change what our calls return.
 pub const API_VERSION: &str = "2025-03-31.basil";
 
+/// Events read back for reconciliation, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventReplay {
+    pub events: Vec<Event>,
+    /// More events matched than were asked for; `events` holds the newest.
+    pub truncated: bool,
+}
+
 /// The longest we wait between two attempts, whatever Stripe asks.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -205,7 +213,11 @@ impl StripeClient {
     /// or all), oldest first, following pages until Stripe has no more or
     /// `max_events` are read. For reconciliation: replay what webhooks
     /// missed, in the order it happened.
-    pub async fn events_since(&self, created_gte: i64, types: &[&str], max_events: usize) -> Result<Vec<Event>, StripeError> {
+    ///
+    /// Stripe lists newest first, so when there are more than `max_events`
+    /// the replay holds the newest ones and says it is `truncated`: narrow
+    /// the window, or rely on handlers that fetch the object's current state.
+    pub async fn events_since(&self, created_gte: i64, types: &[&str], max_events: usize) -> Result<EventReplay, StripeError> {
         let mut events: Vec<Event> = Vec::new();
         let mut query = EventQuery {
             created_gte: Some(created_gte),
@@ -213,19 +225,24 @@ impl StripeClient {
             types: types.iter().map(|t| (*t).to_owned()).collect(),
             limit: Some(100),
         };
+        let mut truncated = false;
         loop {
             let page = self.list_events(&query).await?;
             let Some(last) = page.data.last() else { break };
             query.starting_after = Some(last.id.clone());
             let has_more = page.has_more;
             events.extend(page.data);
-            if !has_more || events.len() >= max_events {
+            if events.len() >= max_events {
+                truncated = has_more || events.len() > max_events;
+                break;
+            }
+            if !has_more {
                 break;
             }
         }
         events.truncate(max_events);
         events.reverse();
-        Ok(events)
+        Ok(EventReplay { events, truncated })
     }
 
     // --- Refunds and charges ---------------------------------------------

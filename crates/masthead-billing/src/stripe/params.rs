@@ -381,7 +381,8 @@ mod tests {
             client_reference_id: Some("42".into()),
             metadata: Metadata::from([("reader_id".into(), "42".into())]),
         };
-        let keys: Vec<&str> = params.form().pairs().iter().map(|(k, _)| k.as_str()).collect();
+        let form = params.form();
+        let keys: Vec<&str> = form.pairs().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
             [

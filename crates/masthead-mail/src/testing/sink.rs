@@ -1,8 +1,8 @@
 //! A small SMTP server on 127.0.0.1 that accepts and records mail, so tests can
 //! send over real TCP and then read what arrived. It speaks enough SMTP for
 //! lettre, curl and Python's smtplib (EHLO/HELO, AUTH PLAIN/LOGIN accepting any
-//! login, MAIL, RCPT, DATA, RSET, NOOP, VRFY, HELP, QUIT), offers no STARTTLS,
-//! and can be told to refuse, throttle or dawdle.
+//! login, MAIL, RCPT, DATA, RSET, NOOP, VRFY, HELP, QUIT; PIPELINING offered),
+//! offers no STARTTLS, and can be told to refuse, throttle or dawdle.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -49,7 +49,11 @@ struct Book {
     failures: VecDeque<u16>,
     /// Lower-cased address to the code its RCPT TO is answered with.
     refused: HashMap<String, u16>,
+    /// Lower-cased address to the code its MAIL FROM is answered with.
+    refused_senders: HashMap<String, u16>,
     delay: Duration,
+    /// Whether EHLO offers PIPELINING; on unless a test turns it off.
+    no_pipelining: bool,
 }
 
 impl SmtpSink {
@@ -101,9 +105,21 @@ impl SmtpSink {
         self.shared.book().refused.insert(address.to_ascii_lowercase(), code);
     }
 
+    /// Answers MAIL FROM with this address (any case) with `code`, as a relay does
+    /// for a sender it won't send for.
+    pub fn reject_sender(&self, address: &str, code: u16) {
+        self.shared.book().refused_senders.insert(address.to_ascii_lowercase(), code);
+    }
+
     /// Waits this long before every reply, greeting included; zero turns it off.
     pub fn set_delay(&self, delay: Duration) {
         self.shared.book().delay = delay;
+    }
+
+    /// Offer PIPELINING (RFC 2920) in EHLO, the default, or not. Commands are
+    /// answered in order either way; this only changes what clients are told.
+    pub fn set_pipelining(&self, offered: bool) {
+        self.shared.book().no_pipelining = !offered;
     }
 
     /// How many TCP connections have been accepted, to check pooling.
@@ -204,9 +220,10 @@ async fn converse(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         match verb.to_ascii_uppercase().as_str() {
             "EHLO" => {
                 state = Session { auth_user: state.auth_user.take(), ..Session::default() };
+                let pipelining = if shared.book().no_pipelining { "" } else { "250-PIPELINING\r\n" };
                 let greeting = format!(
-                    "250-masthead-sink greets {arg}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-SIZE {MESSAGE_LIMIT}\r\n\
-                     250-AUTH PLAIN LOGIN\r\n250 HELP"
+                    "250-masthead-sink greets {arg}\r\n{pipelining}250-8BITMIME\r\n250-SMTPUTF8\r\n\
+                     250-SIZE {MESSAGE_LIMIT}\r\n250-AUTH PLAIN LOGIN\r\n250 HELP"
                 );
                 reply(&mut write, shared, &greeting).await?;
             }
@@ -220,14 +237,17 @@ async fn converse(stream: TcpStream, shared: &Shared) -> io::Result<()> {
             }
             "MAIL" => {
                 let answer = match (&state.from, path_after(arg, "FROM:")) {
-                    (Some(_), _) => "503 5.5.1 Sender already given",
-                    (None, None) => "501 5.5.4 Syntax: MAIL FROM:<address>",
-                    (None, Some(from)) => {
-                        state.from = Some(from);
-                        "250 2.1.0 Sender OK"
-                    }
+                    (Some(_), _) => "503 5.5.1 Sender already given".to_owned(),
+                    (None, None) => "501 5.5.4 Syntax: MAIL FROM:<address>".to_owned(),
+                    (None, Some(from)) => match shared.book().refused_senders.get(&from.to_ascii_lowercase()) {
+                        Some(&code) => refusal(code),
+                        None => {
+                            state.from = Some(from);
+                            "250 2.1.0 Sender OK".to_owned()
+                        }
+                    },
                 };
-                reply(&mut write, shared, answer).await?;
+                reply(&mut write, shared, &answer).await?;
             }
             "RCPT" => {
                 let answer = match (&state.from, path_after(arg, "TO:")) {

@@ -35,6 +35,7 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
         trusted_proxies: Vec::new(),
         mail_url: "memory".into(),
         mail_from: "The Desk <desk@news.test>".into(),
+        billing: Default::default(),
     }
 }
 
@@ -42,6 +43,24 @@ pub async fn app(db: Db, theme_dir: Option<std::path::PathBuf>) -> App {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(db, config(dir.path(), theme_dir), None).await.unwrap();
     App { router: masthead_web::router(state.clone()), state, _dir: dir }
+}
+
+/// An app whose router also listens on a real loopback port (for webhooks
+/// from a test payment server). Returns the app and its base URL.
+pub async fn app_on_port(db: Db, billing: masthead_web::billing::BillingConfig) -> (App, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut cfg = config(dir.path(), None);
+    cfg.billing = billing;
+    cfg.base_url = base.clone();
+    let state = AppState::new(db, cfg, None).await.unwrap();
+    let router = masthead_web::router(state.clone());
+    let served = router.clone().into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, served).await;
+    });
+    (App { router, state, _dir: dir }, base)
 }
 
 pub struct Reply {

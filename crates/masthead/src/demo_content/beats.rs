@@ -4,7 +4,8 @@
 //! `{name}` fills in the article's place, people and numbers (see
 //! `copy::Sheet`). A line that starts with `#coast `, `#border ` or
 //! `#cold ` is only used for places that are on a coast, near a border,
-//! or have cold winters.
+//! or have cold winters; `#before ` and `#after ` lines only in election
+//! pieces written before or after the vote.
 
 pub(super) struct Beat {
     pub slug: &'static str,
@@ -77,7 +78,8 @@ const WAR: Beat = Beat {
     headlines: &[
         "In {place}, the night shift [never really ends|starts when the sirens do]",
         "The volunteers who drive [toward|to] the front from {place}",
-        "{place} rebuilds its [schools|clinics|bridges] [underground|one room at a time]",
+        "{place} rebuilds its [schools|clinics] [underground|one room at a time]",
+        "{place} rebuilds its bridges, one span at a time",
         "A [bakery|pharmacy|bookshop|barbershop] in {place} that [refuses to close|never closed]",
         "After [the strike|another strike|the blackout], {place} [counts its losses|sweeps up and opens again]",
         "How {place} [keeps the lights on|keeps the water running|keeps its trams moving]",
@@ -349,18 +351,18 @@ const ELECTIONS: Beat = Beat {
         "the promises that return every four years",
     ],
     headlines: &[
-        "In {place}, a campaign [nobody seems to notice|few people are talking about]",
+        "#before In {place}, a campaign [nobody seems to notice|few people are talking about]",
         "The [young|first-time] voters of {place} [are not convinced|want something else]",
-        "Why {place} [could|may] decide the [election|vote]",
-        "[Posters|Billboards], [rumours|promises] and [fatigue|apathy]: campaign season in {place}",
+        "#before Why {place} [could|may] decide the [election|vote]",
+        "#before [Posters|Billboards], [rumours|promises] and [fatigue|apathy]: campaign season in {place}",
         "The mayor of {place} against the [capital|party machine]",
         "In {place}, [turnout|the vote] [is the real contest|matters more than the winner]",
-        "Rumours of vote-buying [cloud|hang over] the race in {place}",
+        "#before Rumours of vote-buying [cloud|hang over] the race in {place}",
         "The [market|bus station] of {place} [talks politics|has its own opinion polls]",
-        "[After|Days after] the vote, {place} [wakes up divided|counts its disappointments]",
-        "Election observers in {place} describe a [calm|tense] [day|count]",
+        "#after [After|Days after] the vote, {place} [wakes up divided|counts its disappointments]",
+        "#after Election observers in {place} describe a [calm|tense] [day|count]",
         "How [messaging apps|social media] [changed|rewrote] the campaign in {place}",
-        "{place} goes to the polls [with its mind on|thinking about] [prices|jobs|potholes]",
+        "#before {place} goes to the polls [with its mind on|thinking about] [prices|jobs|potholes]",
     ],
     opinion_heads: &[
         "Stop blaming voters for staying home",
@@ -369,22 +371,22 @@ const ELECTIONS: Beat = Beat {
         "[A vote|Democracy] is not [counted|measured] in posters",
     ],
     standfirsts: &[
-        "With [days|weeks] to go before [the vote|polling day], reporters from the regional press visited {place} to find out what voters actually want. The answers rarely match the slogans.",
+        "#before With [days|weeks] to go before [the vote|polling day], reporters from the regional press visited {place} to find out what voters actually want. The answers rarely match the slogans.",
         "In {place}, [the|this] election is being fought less over ideology than over [prices, jobs and potholes|bread-and-butter issues].",
-        "[Turnout|Apathy] [may|could] decide the result in {place}, where a growing number of voters say no party speaks for them.",
-        "The [results|count] [are in|has finished]. In {place}, [the winners|both camps] now have to [explain|deliver] what they promised.",
+        "#before [Turnout|Apathy] [may|could] decide the result in {place}, where a growing number of voters say no party speaks for them.",
+        "#after The [results are in|count has finished]. In {place}, [the winners|both camps] now have to [explain|deliver] what they promised.",
     ],
     ledes: &[
-        "[Polling stations|Voting] [opened|closed] in {place} on {weekday} [amid|under] [heavy rain|a heatwave|tight security], with election officials reporting turnout of about {pct} percent by [midday|late afternoon].",
-        "Election officials in {place} said on {weekday} that [a recount|the count] would go ahead in {n_small} districts after complaints of irregularities.",
-        "[Candidates|The two leading candidates] held rival rallies in {place} on {weekday}, each promising [jobs|cheaper energy|safer streets] to a [sceptical|restless] [crowd|electorate].",
-        "The [ruling party|governing coalition] [lost|held] [its majority|control] on the [city council|regional assembly] of {place}, according to preliminary results published on {weekday}.",
+        "#after [Polling stations|Voting] [opened|closed] in {place} on {weekday} [amid|under] [heavy rain|a heatwave|tight security], with election officials reporting turnout of about {pct} percent by [midday|late afternoon].",
+        "#after Election officials in {place} said on {weekday} that [a recount|the count] would go ahead in {n_small} districts after complaints of irregularities.",
+        "#before [Candidates|The two leading candidates] held rival rallies in {place} on {weekday}, each promising [jobs|cheaper energy|safer streets] to a [sceptical|restless] [crowd|electorate].",
+        "#after The [ruling party|governing coalition] [lost|held] [its majority|control] on the [city council|regional assembly] of {place}, according to preliminary results published on {weekday}.",
     ],
     scenes: &[
         "The campaign posters along {place}'s main avenue have [faded|been torn] [in the sun|by the wind], and nobody has bothered to replace them.",
         "[At the bus station|In the covered market] of {place}, the talk turns to the election only when [prices|the cost of bread] [comes|come] up.",
-        "A campaign van crawls through the [old quarter|centre] of {place}, [playing|blaring] a jingle that nobody seems to recognise.",
-        "Outside a polling station in a [school|sports hall] in {place}, a queue formed well before the doors opened.",
+        "#before A campaign van crawls through the [old quarter|centre] of {place}, [playing|blaring] a jingle that nobody seems to recognise.",
+        "#after Outside a polling station in a [school|sports hall] in {place}, a queue formed well before the doors opened.",
     ],
     context: &[
         "{place} has [long|traditionally] been [a bellwether|a swing district|an opposition stronghold], its results often mirroring the national outcome.",
@@ -397,19 +399,19 @@ const ELECTIONS: Beat = Beat {
         "Several candidates are former mayors or their relatives, a fact the opposition does not let voters forget.",
     ],
     figures: &[
-        "A poll published [this week|last week] by a [local|regional] [research centre|polling firm] gave the [incumbent|front-runner] {pct} percent, [within the margin of error|a few points ahead] of the [challenger|opposition].",
-        "Some {count_big} young people in the region are eligible to vote for the first time.",
+        "#before A poll published [this week|last week] by a [local|regional] [research centre|polling firm] gave the [incumbent|front-runner] {pct} percent, [within the margin of error|a few points ahead] of the [challenger|opposition].",
+        "#before Some {count_big} young people in the region are eligible to vote for the first time.",
         "Turnout in {place} was {pct} percent [at the last election|last time], [below|well below] the national average.",
         "The campaign spending declared by the two main candidates in {place} adds up to {money}, according to the electoral commission.",
     ],
     officials: &[
-        "{official}, {official_desc}, said the [vote|count] had been [orderly|conducted properly] and that all complaints would be [examined|reviewed] [in accordance with the law|by the courts].",
+        "#after {official}, {official_desc}, said the [vote|count] had been [orderly|conducted properly] and that all complaints would be [examined|reviewed] [in accordance with the law|by the courts].",
         "Election officials [rejected|dismissed] [allegations|claims] of [fraud|irregularities] as [unfounded|politically motivated].",
-        "[Campaign staff|Party officials] say their priority is to bring out voters who stayed home last time.",
+        "#before [Campaign staff|Party officials] say their priority is to bring out voters who stayed home last time.",
     ],
     voices: &[
         "Every four years they come with the same promises, and every four years the road to the hospital is still broken.",
-        "I will vote, because my mother fought for the right to vote. But I will vote holding my nose.",
+        "#before I will vote, because my mother fought for the right to vote. But I will vote holding my nose.",
         "The candidates talk about the nation. We talk about the price of cooking oil.",
         "My son says voting is pointless. I tell him that is exactly what they want him to think.",
         "Nobody from any party has come to this street. Not once.",
@@ -417,7 +419,7 @@ const ELECTIONS: Beat = Beat {
         "We vote for the least bad. That has been the choice my whole life.",
     ],
     expert_lines: &[
-        "The outcome will be decided less by persuasion than by who stays home.",
+        "#before The outcome will be decided less by persuasion than by who stays home.",
         "Local elections are where national parties find out what people actually think of them.",
         "Voters are not apathetic. They are disappointed, which is a different thing, and politically more dangerous.",
     ],
@@ -428,20 +430,25 @@ const ELECTIONS: Beat = Beat {
         "Some voters say they were offered small favours, from bags of groceries to repaired roads, in exchange for their vote.",
     ],
     outlook: &[
-        "Whoever wins, {place} will still need [jobs, a working hospital and a road without holes|the same things it needed before the campaign began].",
-        "The posters will come down next week. The questions the candidates avoided will stay.",
+        "#before Whoever wins, {place} will still need [jobs, a working hospital and a road without holes|the same things it needed before the campaign began].",
+        "#after The posters will come down next week. The questions the candidates avoided will stay.",
         "At the [bus station|market], the conversation has already returned to [prices|the weather].",
     ],
     watch: &[
-        "Whether turnout among [young|first-time] voters recovers",
-        "How the redrawn districts shape the result",
-        "Whether complaints go to court and delay the final count",
-        "What the new council does first about [prices|local services]",
+        "#before Whether turnout among [young|first-time] voters recovers",
+        "#before Whether the opposition can agree on a single candidate",
+        "#before How many undecided voters turn out on the day",
+        "#after Whether the winners keep their promises on local services",
+        "#after How the losing side responds to the result",
+        "#before How the redrawn districts shape the result",
+        "#after Whether complaints go to court and delay the final count",
+        "#after What the new council does first about [prices|local services]",
     ],
-    subheads: &["Promises, again", "The view from the market", "Who stays home", "A question of trust", "After the count", "The young and the unconvinced"],
+    subheads: &["Promises, again", "The view from the market", "Who stays home", "A question of trust", "#after After the count", "The young and the unconvinced"],
     people: &["taxi driver", "pensioner", "student", "shop assistant", "nurse", "factory worker", "café owner", "civil servant"],
     statements: &[
-        "The commission has received {n_small} formal complaints, all of which will be examined within the legal deadline. Preliminary results will be published once all ballots are counted.",
+        "#before Polling stations will be open from seven in the morning until eight in the evening. Voters must bring an identity document, and those who have moved since the last election should check where they vote.",
+        "#after The commission has received {n_small} formal complaints, all of which will be examined within the legal deadline. Preliminary results will be published once all ballots are counted.",
     ],
     arguments: &[
         "A democracy does not die when people vote badly; it dies when they stop believing their vote is counted.",
@@ -911,6 +918,7 @@ const TRADE: Beat = Beat {
     subheads: &["#coast Empty berths", "The price of cheap", "A new corridor", "#border Three days at the border", "What the tariffs protect", "Orders lost"],
     people: &["docker", "lorry driver", "market trader", "factory owner", "seamstress", "customs broker", "fruit exporter", "warehouse manager"],
     statements: &[
+        "From the first of next month, importers must register every shipment in the new electronic customs system. Goods without a registration number will not be released from the warehouse.",
         "#border From the first of next month, all freight vehicles must file customs declarations electronically at least 24 hours before crossing. Vehicles without a declaration will be turned back.",
     ],
     arguments: &[

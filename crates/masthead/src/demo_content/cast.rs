@@ -624,7 +624,7 @@ pub(super) const TONGUES: &[Tongue] = &[
     Tongue {
         tag: "es",
         topics: ["La guerra", "El clima", "Las elecciones", "La energía", "La migración", "La tecnología", "El comercio", "La salud", "La fe", "La frontera"],
-        titles: &["{place}, un año después", "Los que se quedaron", "{topic}: ¿y ahora qué?", "Donde termina el camino", "Crónica desde {place}", "{topic} vista desde {place}"],
+        titles: &["{place}, un año después", "Los que se quedaron", "{topic}: ¿y ahora qué?", "Donde termina el camino", "Crónica desde {place}", "{topic}, desde {place}"],
         freelancers: &["Inés Beltrán", "Tomás Ugarte"],
         paths: &["sociedad", "economia", "cronicas"],
     },

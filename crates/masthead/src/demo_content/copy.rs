@@ -85,6 +85,8 @@ struct Person {
 /// already been named (first mention full name, then family name only).
 pub(super) struct Sheet {
     place: &'static Place,
+    /// For election pieces: written after the vote rather than before.
+    after_vote: bool,
     vars: HashMap<&'static str, String>,
     people: [Person; 4],
 }
@@ -145,8 +147,9 @@ impl Sheet {
         vars.insert("venue", pick(rng, frames::VENUES).to_string());
         vars.insert("work_title", format!("“{}”", work_title(rng)));
 
-        let mut sheet = Sheet { place, vars, people: [p1, p2, expert, official] };
-        let themes: Vec<&str> = beat.themes.iter().copied().filter(|t| suits(t, place)).collect();
+        let after_vote = rng.gen_bool(0.5);
+        let mut sheet = Sheet { place, after_vote, vars, people: [p1, p2, expert, official] };
+        let themes: Vec<&str> = beat.themes.iter().copied().filter(|t| suits(t, place, false)).collect();
         let theme_tpl = untagged(pick(rng, &themes));
         let theme = sheet.expand(rng, theme_tpl);
         sheet.vars.insert("theme", theme);
@@ -162,6 +165,10 @@ impl Sheet {
             let desc = format!("{{{key}_desc}}");
             if !person.mentioned && out.contains(&name) && !out.contains(&desc) {
                 out = out.replacen(&name, &format!("{name}, {desc},"), 1);
+            } else if person.mentioned {
+                // Introduced already: "Ma, a spokesperson, argued" reads as
+                // if Ma were new. Drop the description.
+                out = out.replace(&format!("{name}, {desc},"), &name);
             }
         }
         out
@@ -304,7 +311,7 @@ struct Decks {
 impl Decks {
     /// The next line of `bank` that suits `place` and that this article
     /// has not used yet, without its tag.
-    fn draw(&mut self, rng: &mut StdRng, bank: &'static [&'static str], place: &Place) -> Option<&'static str> {
+    fn draw(&mut self, rng: &mut StdRng, bank: &'static [&'static str], sheet: &Sheet) -> Option<&'static str> {
         if bank.is_empty() {
             return None;
         }
@@ -318,7 +325,7 @@ impl Decks {
             let i = order[*pos];
             *pos += 1;
             let key = bank[i].as_ptr() as usize;
-            if suits(bank[i], place) && !self.used_in_article.contains(&key) {
+            if suits(bank[i], sheet.place, sheet.after_vote) && !self.used_in_article.contains(&key) {
                 self.used_in_article.insert(key);
                 return Some(untagged(bank[i]));
             }
@@ -454,20 +461,31 @@ impl Newsroom {
             return None;
         }
         *used += 1;
-        let tpl = self.decks.draw(rng, bank, sheet.place)?;
+        let tpl = self.decks.draw(rng, bank, sheet)?;
         Some(sheet.line(rng, tpl))
     }
 
     /// One line for each slot, each slot trying its banks in order; slots
-    /// whose banks are used up are left out.
+    /// whose banks are used up are left out. Empty unless at least one
+    /// line comes from its slot's first bank: a paragraph made only of
+    /// fallbacks says nothing about this story.
     fn lines(&mut self, rng: &mut StdRng, sheet: &mut Sheet, slots: &[&[&'static [&'static str]]]) -> Vec<String> {
         let mut out = Vec::new();
+        let mut own = false;
         for banks in slots {
-            if let Some(line) = banks.iter().find_map(|bank| self.line(rng, sheet, bank)) {
-                out.push(line);
+            for (k, bank) in banks.iter().enumerate() {
+                if let Some(line) = self.line(rng, sheet, bank) {
+                    own |= k == 0;
+                    out.push(line);
+                    break;
+                }
             }
         }
-        out
+        if own {
+            out
+        } else {
+            Vec::new()
+        }
     }
 
     /// Writes a piece whose headline's slug is not in `taken`.
@@ -559,7 +577,7 @@ impl Newsroom {
     }
 
     /// Quotes a person, naming them fully the first time.
-    fn quote(&mut self, rng: &mut StdRng, sheet: &mut Sheet, who: Who, tpl: &str, kind: Kind) -> (String, String) {
+    fn quote(&mut self, rng: &mut StdRng, sheet: &mut Sheet, who: Who, tpl: &str, kind: Kind, quoted_before: bool) -> (String, String) {
         let text = typeset(&tidy(&sheet.expand(rng, tpl)));
         let sentences = split_sentences(&text);
         let present = matches!(kind, Kind::Reportage | Kind::Culture);
@@ -585,7 +603,7 @@ impl Newsroom {
             }
         } else {
             let verbs = if present { ["puts it simply", "is blunt", "sums it up", "adds"] } else { ["put it simply", "was blunt", "summed it up", "added"] };
-            let verb = verbs[rng.gen_range(0..if first_time { 3 } else { 4 })];
+            let verb = verbs[rng.gen_range(0..if quoted_before { 4 } else { 3 })];
             let who_text = if first_time { format!("{name}, {desc},") } else { name.clone() };
             (format!("{who_text} {verb}: “{text}”"), lead)
         };
@@ -601,7 +619,7 @@ impl Newsroom {
         if d.quotes.iter().filter(|q| q.3 == who).count() >= limit {
             return;
         }
-        let Some(said) = self.decks.draw(rng, bank, sheet.place) else { return };
+        let Some(said) = self.decks.draw(rng, bank, sheet) else { return };
         let intro = if sheet.people[who as usize].mentioned {
             None
         } else {
@@ -611,7 +629,8 @@ impl Newsroom {
                 _ => None,
             }
         };
-        let (quote, verbatim) = self.quote(rng, sheet, who, said, a.kind);
+        let quoted_before = d.quotes.iter().any(|q| q.3 == who);
+        let (quote, verbatim) = self.quote(rng, sheet, who, said, a.kind, quoted_before);
         let tail = tail.and_then(|bank| self.line(rng, sheet, bank));
         let speaker = sheet.people[who as usize].full.clone();
         d.quotes.push((d.blocks.len(), verbatim, speaker, who));
@@ -785,12 +804,15 @@ fn render(blocks: &[Block]) -> String {
 }
 
 /// Whether a bank line tagged `#coast`, `#border` or `#cold` may be said
-/// of this place.
-fn suits(line: &str, place: &Place) -> bool {
+/// of this place, and one tagged `#before` or `#after` at this point of an
+/// election.
+fn suits(line: &str, place: &Place, after_vote: bool) -> bool {
     match line.strip_prefix('#').and_then(|rest| rest.split_once(' ')) {
         Some(("coast", _)) => place.coast,
         Some(("border", _)) => place.border,
         Some(("cold", _)) => place.cold,
+        Some(("before", _)) => !after_vote,
+        Some(("after", _)) => after_vote,
         _ => true,
     }
 }
@@ -1030,6 +1052,62 @@ mod tests {
         assert_eq!(capitalise("“al-Khatib was right”"), "“Al-Khatib was right”");
         assert_eq!(tidy("a  b , c ."), "a b, c.");
         assert_eq!(tidy("Kim, a nurse,, said. Kim, a nurse,."), "Kim, a nurse, said. Kim, a nurse.");
+    }
+
+    #[test]
+    fn every_template_fills_cleanly_everywhere() {
+        let frames_banks: &[&[&str]] = &[
+            frames::INTRODUCTIONS,
+            frames::SECOND_VOICES,
+            frames::ATMOSPHERE,
+            frames::BACKGROUND,
+            frames::WIDER,
+            frames::ANALYSIS,
+            frames::ANALYSIS_CLOSE,
+            frames::OPINION_OPEN,
+            frames::OPINION_MIDDLE,
+            frames::OPINION_STANDFIRSTS,
+            frames::OPINION_CLOSE,
+            frames::GENERIC_SUBHEADS,
+            frames::OPINION_SUBHEADS,
+            frames::STATEMENT_INTROS,
+            frames::LIST_INTROS,
+            frames::CULTURE_HEADLINES,
+            frames::CULTURE_STANDFIRSTS,
+            frames::CULTURE_SCENES,
+            frames::CULTURE_WORK,
+            frames::CULTURE_CRITICS,
+            frames::ARTIST_LINES,
+            frames::AUDIENCE_LINES,
+            frames::CULTURE_CLOSE,
+            frames::EMBED_CAPTIONS,
+        ];
+        let mut rng = StdRng::seed_from_u64(5);
+        let places = super::super::cast::PLACES;
+        for beat in super::super::beats::BEATS {
+            let beat_banks: &[&[&str]] = &[
+                beat.themes, beat.headlines, beat.opinion_heads, beat.standfirsts, beat.ledes, beat.scenes, beat.context,
+                beat.figures, beat.officials, beat.voices, beat.expert_lines, beat.doubts, beat.outlook, beat.watch,
+                beat.subheads, beat.statements, beat.arguments,
+            ];
+            for bank in beat_banks {
+                let untagged_line = bank.iter().any(|t| !t.starts_with('#'));
+                let both_phases = bank.iter().any(|t| t.starts_with("#before ")) && bank.iter().any(|t| t.starts_with("#after "));
+                assert!(untagged_line || both_phases, "{}: a bank needs lines for every place", beat.slug);
+            }
+            for (i, place) in places.iter().enumerate().filter(|(i, _)| i % 7 == 0) {
+                let mut a = test_assignment(if i % 2 == 0 { Kind::Culture } else { Kind::News });
+                a.beat = beat;
+                a.place = place;
+                let mut sheet = Sheet::new(&mut rng, &a);
+                for tpl in beat_banks.iter().chain(frames_banks).flat_map(|b| b.iter()) {
+                    assert!(!tpl.starts_with('#') || ["#coast ", "#border ", "#cold ", "#before ", "#after "].iter().any(|t| tpl.starts_with(t)), "{tpl}");
+                    let text = sheet.line(&mut rng, untagged(tpl));
+                    assert!(!text.contains(['{', '}', '[', ']', '|', '#']), "{tpl} -> {text}");
+                    assert!(!text.contains("  ") && !text.contains(",,") && !text.contains(" ,"), "{text}");
+                }
+            }
+        }
     }
 
     fn test_assignment(kind: Kind) -> Assignment {

@@ -114,8 +114,8 @@ pub(super) const OPINION_MIDDLE: &[&str] = &[
 
 pub(super) const OPINION_STANDFIRSTS: &[&str] = &[
     "The debate about {topic_noun} in {country} keeps missing the point. Start with {place}.",
-    "From {place}, {theme} looks less like a headline and more like a bill that keeps arriving.",
-    "Every few months the country rediscovers {theme}. Then it forgets again. It cannot afford to.",
+    "From {place}, the story of {theme} looks less like a headline and more like a bill that keeps arriving.",
+    "Every few months, {topic_noun} returns to the front pages, then leaves them again. In {place}, it never leaves.",
     "A view from {place} on {topic_noun}, and on what the capital keeps getting wrong.",
     "Those who live with {topic_noun} every day have stopped waiting for answers from above. They have a point.",
 ];
@@ -207,7 +207,7 @@ pub(super) const CULTURE_HEADLINES: &[&str] = &[
 
 pub(super) const CULTURE_STANDFIRSTS: &[&str] = &[
     "{work_title}, {a_work_kind} by {p2}, has become the surprise event of the season in {place}. Its subject is one nobody there can escape.",
-    "Critics are divided. Audiences are not. A new {work_kind} in {place} has found a way to talk about {theme}.",
+    "Critics are divided; audiences are not. A new {work_kind} in {place} has found a way to talk about {theme}.",
     "In {venue} in {place}, {a_work_kind} about {theme} is drawing people who have never been to one before.",
 ];
 
@@ -219,7 +219,7 @@ pub(super) const CULTURE_SCENES: &[&str] = &[
 ];
 
 pub(super) const CULTURE_WORK: &[&str] = &[
-    "{work_title}, a new {work_kind} by {p2}, {p2_desc}, has become the unexpected success of the season in {place}.",
+    "{work_title} is {a_work_kind} by {p2}, {p2_desc}, and it has [filled|sold out] {venue} [night after night|for weeks].",
     "On the surface, {work_title} tells a modest story about [a family|two sisters|an old man and his neighbour] in a town very like {place}.",
     "Its real subject, though, is {theme}.",
     "The style is deliberately plain: [a few chairs|a bare stage|long silent shots|muted colours], and [one recurring melody|a single lamp|almost no music].",
@@ -229,7 +229,7 @@ pub(super) const CULTURE_WORK: &[&str] = &[
 pub(super) const CULTURE_CRITICS: &[&str] = &[
     "Critics in the local press have been divided: some praised its restraint, others found it [too slow|too close to the news|heavy-handed].",
     "Audiences have not hesitated. The run has been extended twice.",
-    "The success of {work_title} says something about the public mood in {place}, where {theme} has become impossible to ignore.",
+    "The success of {work_title} says something about the public mood in {place}, and about how close to home its subject is.",
     "Schools have started booking group visits, and a [touring version|second edition] is planned for next year.",
 ];
 

@@ -21,6 +21,8 @@ pub(super) enum Needs {
     Mountains,
     Cold,
     Border,
+    /// Domes and minarets: not the skyline of an East Asian city.
+    Domes,
 }
 
 impl Needs {
@@ -32,6 +34,7 @@ impl Needs {
             Needs::Mountains => place.mountains,
             Needs::Cold => place.cold,
             Needs::Border => place.border,
+            Needs::Domes => !matches!(place.region, "china" | "east-asia"),
         }
     }
 }
@@ -94,7 +97,7 @@ pub(super) const SPECS: &[Spec] = &[
     spec("turbines", Noon, 1600, 1067, Anywhere, "An abstract view of white wind turbines on a green ridge at midday under a deep blue sky.", "Wind turbines on the ridge", "Leipzig"),
     spec("flood", Storm, 1600, 1000, Anywhere, "An abstract view of a flooded plain with half-submerged trees and a rooftop, under a heavy storm sky.", "Floodwater across the plain", "Porto Alegre"),
     spec("fence", Dawn, 1600, 1000, Border, "An abstract view of a border fence and a watchtower crossing an empty field at dawn, under a pale pink sky.", "The border fence at dawn", "Gaziantep"),
-    spec("domes", Dusk, 1600, 1067, Anywhere, "An abstract view of rooftops, domes and slender towers in silhouette at dusk under a violet sky.", "Domes and rooftops at dusk", "Samarkand"),
+    spec("domes", Dusk, 1600, 1067, Domes, "An abstract view of rooftops, domes and slender towers in silhouette at dusk under a violet sky.", "Domes and rooftops at dusk", "Samarkand"),
     spec("blocks", Winter, 1600, 1000, Cold, "An abstract view of concrete apartment blocks and bare trees in the snow, a few windows lit, under a cold white sky.", "Apartment blocks on a winter afternoon", "Kharkiv"),
     spec("forest", Night, 1600, 1000, Anywhere, "An abstract view of a pine forest on layered ridges under a full moon and a starry sky.", "Pines under the moon", "Lviv"),
     spec("boats", Morning, 1600, 1067, Coast, "An abstract view of small fishing boats on a calm sea in the morning under a clear blue sky.", "Boats leaving harbour in the morning", "Dakar"),
@@ -104,7 +107,7 @@ pub(super) const SPECS: &[Spec] = &[
     spec("lighthouse", Dusk, 1067, 1600, Coast, "An abstract view of a striped lighthouse on a rocky headland at dusk, its lamp lit, under a violet sky.", "The lighthouse at dusk", "Porto"),
     spec("tower", Night, 1000, 1500, Anywhere, "An abstract view of a tall apartment tower with scattered lit windows at night, under a crescent moon.", "A tower block at night", "Novosibirsk"),
     spec("tree", Golden, 1200, 1200, Anywhere, "An abstract view of a lone tree on a grassy hill in the late afternoon under a golden sky.", "A lone tree above the valley", "Kunming"),
-    spec("rooftops", Night, 1200, 1200, Anywhere, "An abstract view of domed rooftops under a large full moon and a dark blue sky.", "Moonrise over the old town", "Beirut"),
+    spec("rooftops", Night, 1200, 1200, Domes, "An abstract view of domed rooftops under a large full moon and a dark blue sky.", "Moonrise over the old town", "Beirut"),
 ];
 
 pub(super) struct Painted {
