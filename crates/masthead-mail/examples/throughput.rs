@@ -17,7 +17,10 @@ use masthead_mail::{Email, MailOptions, Mailer};
 /// with the reader's name and an unsubscribe token woven in.
 fn issue_for(reader: usize) -> Email {
     let name = format!("Reader {reader}");
-    let token = format!("{:016x}", (reader as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let token = format!(
+        "{:016x}",
+        (reader as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    );
     let story = "Council votes to reopen the old Zürich tram depot as a market hall — “finally”, say traders. ";
     let mut html = format!("<html><body><p>Good morning, {name}.</p>");
     let mut text = format!("Good morning, {name}.\n\n");
@@ -26,10 +29,15 @@ fn issue_for(reader: usize) -> Email {
             "<h2><a href=\"https://masthead.example/2025/06/story-{i}?r={token}\">Story {i}</a></h2><p>{}</p>",
             story.repeat(6)
         ));
-        text.push_str(&format!("Story {i}\n{}\nhttps://masthead.example/2025/06/story-{i}?r={token}\n\n", story.repeat(2)));
+        text.push_str(&format!(
+            "Story {i}\n{}\nhttps://masthead.example/2025/06/story-{i}?r={token}\n\n",
+            story.repeat(2)
+        ));
     }
     html.push_str(&format!("<p><a href=\"https://masthead.example/unsubscribe/{token}\">Unsubscribe</a></p></body></html>"));
-    text.push_str(&format!("Unsubscribe: https://masthead.example/unsubscribe/{token}\n"));
+    text.push_str(&format!(
+        "Unsubscribe: https://masthead.example/unsubscribe/{token}\n"
+    ));
     Email {
         from: "Masthead Daily <daily@masthead.example>".into(),
         to: format!("{name} <reader{reader}@example.org>"),
@@ -37,9 +45,18 @@ fn issue_for(reader: usize) -> Email {
         text,
         html: Some(html),
         headers: vec![
-            ("List-Unsubscribe".into(), format!("<https://masthead.example/unsubscribe/{token}>")),
-            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
-            ("List-Id".into(), "Masthead Daily <daily.masthead.example>".into()),
+            (
+                "List-Unsubscribe".into(),
+                format!("<https://masthead.example/unsubscribe/{token}>"),
+            ),
+            (
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            ),
+            (
+                "List-Id".into(),
+                "Masthead Daily <daily.masthead.example>".into(),
+            ),
         ],
         message_id: None,
     }
@@ -86,7 +103,11 @@ fn cpu_time() -> Duration {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<u64> = stat
         .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect())
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .map(|f| f.parse().unwrap_or(0))
+                .collect()
+        })
         .unwrap_or_default();
     // utime and stime are fields 14 and 15 of the whole line, 11 and 12 after the name.
     let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
@@ -101,13 +122,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sink.set_pipelining(std::env::var_os("NO_PIPELINING").is_none());
         println!("{}", sink.url());
         tokio::signal::ctrl_c().await?;
-        println!("received {} messages over {} connections", sink.messages().len(), sink.connections());
+        println!(
+            "received {} messages over {} connections",
+            sink.messages().len(),
+            sink.connections()
+        );
         return Ok(());
     }
     let count: usize = args.first().map_or(Ok(5000), |a| a.parse())?;
     let connections: usize = args.get(1).map_or(Ok(8), |a| a.parse())?;
     let size = issue_for(0).html.map_or(0, |h| h.len()) + issue_for(0).text.len();
-    println!("{count} messages, {} KB of content each, {connections} connections", size / 1024);
+    println!(
+        "{count} messages, {} KB of content each, {connections} connections",
+        size / 1024
+    );
 
     // Composing alone, through the memory backend; a fresh store per batch keeps
     // memory growth (page faults on hundreds of MB) out of the number.
@@ -118,7 +146,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in batch * 500..count.min((batch + 1) * 500) {
             memory.send(&issue_for(i)).await?;
         }
-        bytes += memory.sent().unwrap_or_default().iter().map(|m| m.raw.len()).sum::<usize>();
+        bytes += memory
+            .sent()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| m.raw.len())
+            .sum::<usize>();
     }
     println!(
         "compose only, one task (memory backend): {}, {} KB per message",
@@ -126,29 +159,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes / count / 1024
     );
 
-    let sink = match args.get(2) {
-        Some(_) => None,
-        None => Some(SmtpSink::start().await?),
+    let (sink, url) = match args.get(2) {
+        Some(url) => (None, url.clone()),
+        None => {
+            let sink = SmtpSink::start().await?;
+            sink.set_pipelining(std::env::var_os("NO_PIPELINING").is_none());
+            let url = sink.url();
+            (Some(sink), url)
+        }
     };
-    if let Some(sink) = &sink {
-        sink.set_pipelining(std::env::var_os("NO_PIPELINING").is_none());
-    }
-    let url = match (&sink, args.get(2)) {
-        (Some(sink), _) => sink.url(),
-        (None, Some(url)) => url.clone(),
-        (None, None) => unreachable!("a sink is started when no URL is given"),
+    let opts = MailOptions {
+        max_connections: connections,
+        ..MailOptions::default()
     };
-    let opts = MailOptions { max_connections: connections, ..MailOptions::default() };
     let mailer = Mailer::from_url(&url, opts)?;
     // One warm-up message opens a connection, so connection setup isn't all we time.
     mailer.send(&issue_for(0)).await?;
     let cpu = cpu_time();
     let took = send_all(&mailer, count, connections).await;
-    let what = if sink.is_some() { "client and sink" } else { "client only" };
-    println!("smtp to {url} ({what}): {}", rate(count, took, cpu_time() - cpu));
+    let what = if sink.is_some() {
+        "client and sink"
+    } else {
+        "client only"
+    };
+    println!(
+        "smtp to {url} ({what}): {}",
+        rate(count, took, cpu_time() - cpu)
+    );
     if let Some(sink) = sink {
-        let got = sink.wait_for(count + 1, Duration::from_secs(30)).await.len();
-        println!("sink received {got} over {} connections", sink.connections());
+        let got = sink
+            .wait_for(count + 1, Duration::from_secs(30))
+            .await
+            .len();
+        println!(
+            "sink received {got} over {} connections",
+            sink.connections()
+        );
     }
     mailer.close().await;
     Ok(())

@@ -31,11 +31,18 @@ pub(crate) fn encode(text: &str, alone: bool) -> Body {
         }
         return Body::dangerous_pre_encoded(base64_lines(&plain), ContentTransferEncoding::Base64);
     }
-    let bytes = if alone { strip_final_newline(bytes) } else { bytes };
+    let bytes = if alone {
+        strip_final_newline(bytes)
+    } else {
+        bytes
+    };
     if non_ascii == 0 && fits_7bit(bytes) {
         return Body::dangerous_pre_encoded(crlf(bytes), ContentTransferEncoding::SevenBit);
     }
-    Body::dangerous_pre_encoded(quoted_printable(bytes), ContentTransferEncoding::QuotedPrintable)
+    Body::dangerous_pre_encoded(
+        quoted_printable(bytes),
+        ContentTransferEncoding::QuotedPrintable,
+    )
 }
 
 fn strip_final_newline(bytes: &[u8]) -> &[u8] {
@@ -118,8 +125,10 @@ fn quoted_printable(bytes: &[u8]) -> Vec<u8> {
     while i < bytes.len() {
         // White space may sit in a run unless it ends the line; then it is left out
         // of the run and encoded below.
-        let mut run_end =
-            bytes[i..].iter().position(|&b| !(is_plain(b) || b == b' ' || b == b'\t')).map_or(bytes.len(), |n| i + n);
+        let mut run_end = bytes[i..]
+            .iter()
+            .position(|&b| !(is_plain(b) || b == b' ' || b == b'\t'))
+            .map_or(bytes.len(), |n| i + n);
         if ends_line(bytes, run_end) {
             while run_end > i && matches!(bytes[run_end - 1], b' ' | b'\t') {
                 run_end -= 1;
@@ -171,13 +180,22 @@ mod tests {
     #[test]
     fn quoted_printable_follows_rfc_2045() {
         assert_eq!(qp("Zürich = 1"), "Z=C3=BCrich =3D 1");
-        assert_eq!(qp("trailing \nspace\t\r\nend "), "trailing=20\r\nspace=09\r\nend=20");
+        assert_eq!(
+            qp("trailing \nspace\t\r\nend "),
+            "trailing=20\r\nspace=09\r\nend=20"
+        );
         assert_eq!(qp("lone\rcr"), "lone=0Dcr");
         assert_eq!(qp("two  \nthree \t \r\n"), "two =20\r\nthree \t=20\r\n");
         let long = qp(&"é".repeat(60));
         assert!(long.split("\r\n").all(|line| line.len() <= 76), "{long}");
         let lines: Vec<&str> = long.split("\r\n").collect();
-        assert!(lines.len() > 1 && lines[..lines.len() - 1].iter().all(|line| line.ends_with('=')), "{long}");
+        assert!(
+            lines.len() > 1
+                && lines[..lines.len() - 1]
+                    .iter()
+                    .all(|line| line.ends_with('=')),
+            "{long}"
+        );
     }
 
     #[test]
@@ -186,15 +204,23 @@ mod tests {
         assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
         assert_eq!(body.as_ref(), b"hello\r\nworld");
         assert_eq!(encode("hello\n", false).as_ref(), b"hello\r\n");
-        assert_eq!(encode(&"x".repeat(999), false).encoding(), ContentTransferEncoding::QuotedPrintable);
-        assert_eq!(encode("a\0b", false).encoding(), ContentTransferEncoding::QuotedPrintable);
+        assert_eq!(
+            encode(&"x".repeat(999), false).encoding(),
+            ContentTransferEncoding::QuotedPrintable
+        );
+        assert_eq!(
+            encode("a\0b", false).encoding(),
+            ContentTransferEncoding::QuotedPrintable
+        );
     }
 
     #[test]
     fn mostly_non_ascii_text_goes_base64() {
         let body = encode("東京の天気は晴れ", true);
         assert_eq!(body.encoding(), ContentTransferEncoding::Base64);
-        let decoded = base64::engine::general_purpose::STANDARD.decode(body.as_ref()).expect("base64");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(body.as_ref())
+            .expect("base64");
         assert_eq!(decoded, "東京の天気は晴れ\r\n".as_bytes());
     }
 }

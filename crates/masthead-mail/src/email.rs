@@ -61,7 +61,11 @@ impl Email {
 
         let message_id = match &self.message_id {
             Some(id) => checked_message_id(id)?,
-            None => format!("<{}@{}>", uuid::Uuid::new_v4().simple(), from.email.domain()),
+            None => format!(
+                "<{}@{}>",
+                uuid::Uuid::new_v4().simple(),
+                from.email.domain()
+            ),
         };
 
         let mut builder = Message::builder()
@@ -77,20 +81,39 @@ impl Email {
         let message = match &self.html {
             Some(html) => builder.multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body::encode(&self.text, false)))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body::encode(html, false))),
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(body::encode(&self.text, false)),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(body::encode(html, false)),
+                    ),
             ),
-            None => builder.singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body::encode(&self.text, true))),
+            None => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body::encode(&self.text, true)),
+            ),
         }
         .map_err(|e| MailError::Invalid(e.to_string()))?;
 
-        Ok(Composed { envelope: message.envelope().clone(), bytes: message.formatted(), message_id })
+        Ok(Composed {
+            envelope: message.envelope().clone(),
+            bytes: message.formatted(),
+            message_id,
+        })
     }
 }
 
 fn mailbox(field: &str, value: &str) -> Result<Mailbox, MailError> {
     no_line_breaks(field, value)?;
-    value.trim().parse().map_err(|e| MailError::Invalid(format!("{field} address {value:?}: {e}")))
+    value
+        .trim()
+        .parse()
+        .map_err(|e| MailError::Invalid(format!("{field} address {value:?}: {e}")))
 }
 
 fn no_line_breaks(field: &str, value: &str) -> Result<(), MailError> {
@@ -102,10 +125,16 @@ fn no_line_breaks(field: &str, value: &str) -> Result<(), MailError> {
 
 fn checked_message_id(id: &str) -> Result<String, MailError> {
     let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let well_formed = bare.split_once('@').is_some_and(|(left, right)| !left.is_empty() && !right.is_empty())
-        && bare.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>'));
+    let well_formed = bare
+        .split_once('@')
+        .is_some_and(|(left, right)| !left.is_empty() && !right.is_empty())
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>'));
     if !well_formed {
-        return Err(MailError::Invalid(format!("Message-ID {id:?} is not of the form <left@right>")));
+        return Err(MailError::Invalid(format!(
+            "Message-ID {id:?} is not of the form <left@right>"
+        )));
     }
     Ok(format!("<{bare}>"))
 }
@@ -113,10 +142,14 @@ fn checked_message_id(id: &str) -> Result<String, MailError> {
 fn extra_header(name: &str, value: &str) -> Result<HeaderValue, MailError> {
     // RFC 5322 field names: printable ASCII without the colon.
     if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
-        return Err(MailError::Invalid(format!("header name {name:?} is not a valid field name")));
+        return Err(MailError::Invalid(format!(
+            "header name {name:?} is not a valid field name"
+        )));
     }
     if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-        return Err(MailError::Invalid(format!("header {name} is set by the mailer")));
+        return Err(MailError::Invalid(format!(
+            "header {name} is set by the mailer"
+        )));
     }
     no_line_breaks(name, value)?;
     let name = HeaderName::new_from_ascii(name.to_owned())

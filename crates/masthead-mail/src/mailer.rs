@@ -19,9 +19,9 @@ use crate::{Email, MailError};
 /// Settings that are not part of the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailOptions {
-    /// Connecting must finish within this, and so must each message's whole SMTP
-    /// exchange (lettre's async client has no per-command timeout, so the deadline
-    /// covers MAIL, RCPT, DATA and the body together).
+    /// Connecting (TLS and login included) and each message's whole exchange
+    /// (MAIL, RCPT, DATA, the body) must finish within this. A session that misses
+    /// it is closed, never reused.
     pub timeout: Duration,
     /// Most SMTP connections open at once; more concurrent sends wait their turn.
     /// Relays often limit connections per client, so keep this modest.
@@ -29,11 +29,19 @@ pub struct MailOptions {
     /// The name given in EHLO. Defaults to this machine's host name; some relays
     /// refuse "localhost".
     pub helo_name: Option<String>,
+    /// A PEM file of certificates to trust besides the built-in Mozilla roots,
+    /// for a relay whose certificate comes from a private CA.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for MailOptions {
     fn default() -> Self {
-        MailOptions { timeout: Duration::from_secs(15), max_connections: 8, helo_name: None }
+        MailOptions {
+            timeout: Duration::from_secs(15),
+            max_connections: 8,
+            helo_name: None,
+            tls_ca_file: None,
+        }
     }
 }
 
@@ -66,21 +74,36 @@ impl Mailer {
         if let Some(rest) = url.strip_prefix("file:") {
             let dir = file_path(rest)?;
             let label = format!("file:{}", dir.display());
-            return Ok(Mailer { backend: Backend::File(dir.into()), label: label.into() });
+            return Ok(Mailer {
+                backend: Backend::File(dir.into()),
+                label: label.into(),
+            });
         }
         let endpoint = smtp_endpoint(url, &opts)?;
         let label = match &endpoint.credentials {
             // The scheme and user stay visible so an operator can tell which account is in use.
-            Some(_) => format!("{}://{}@{}:{}", scheme_of(url), user_of(url), endpoint.host, endpoint.port),
+            Some(_) => format!(
+                "{}://{}@{}:{}",
+                scheme_of(url),
+                user_of(url),
+                endpoint.host,
+                endpoint.port
+            ),
             None => format!("{}://{}:{}", scheme_of(url), endpoint.host, endpoint.port),
         };
         let relay = SmtpRelay::new(endpoint, opts.max_connections);
-        Ok(Mailer { backend: Backend::Smtp(Arc::new(relay)), label: label.into() })
+        Ok(Mailer {
+            backend: Backend::Smtp(Arc::new(relay)),
+            label: label.into(),
+        })
     }
 
     /// A mailer that keeps every message in memory, for tests and demos.
     pub fn memory() -> Mailer {
-        Mailer { backend: Backend::Memory(Arc::default()), label: "memory".into() }
+        Mailer {
+            backend: Backend::Memory(Arc::default()),
+            label: "memory".into(),
+        }
     }
 
     /// Sends one message and returns its Message-ID (with angle brackets).
@@ -91,7 +114,10 @@ impl Mailer {
             Backend::File(dir) => write_eml(dir, &composed).await?,
             Backend::Memory(store) => {
                 let received = Received::from_envelope(&composed.envelope, composed.bytes);
-                store.lock().unwrap_or_else(PoisonError::into_inner).push(received);
+                store
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(received);
             }
         }
         tracing::debug!(mailer = %self.label, message_id = %composed.message_id, "mail accepted");
@@ -101,7 +127,9 @@ impl Mailer {
     /// Everything the memory backend has taken so far; `None` for other backends.
     pub fn sent(&self) -> Option<Vec<Received>> {
         match &self.backend {
-            Backend::Memory(store) => Some(store.lock().unwrap_or_else(PoisonError::into_inner).clone()),
+            Backend::Memory(store) => {
+                Some(store.lock().unwrap_or_else(PoisonError::into_inner).clone())
+            }
             Backend::Smtp(_) | Backend::File(_) => None,
         }
     }
@@ -131,11 +159,17 @@ fn file_path(rest: &str) -> Result<PathBuf, MailError> {
     // file:///dir has an empty host; file://host/dir names a remote machine we can't write to.
     let path = match rest.strip_prefix("//") {
         Some(after) if after.starts_with('/') => after,
-        Some(_) => return Err(MailError::Config(format!("mail URL file:{rest} names a host; use file:/path"))),
+        Some(_) => {
+            return Err(MailError::Config(format!(
+                "mail URL file:{rest} names a host; use file:/path"
+            )))
+        }
         None => rest,
     };
     if path.is_empty() {
-        return Err(MailError::Config("mail URL file: needs a directory, e.g. file:/var/lib/masthead/outbox".into()));
+        return Err(MailError::Config(
+            "mail URL file: needs a directory, e.g. file:/var/lib/masthead/outbox".into(),
+        ));
     }
     Ok(PathBuf::from(path))
 }
@@ -145,7 +179,9 @@ fn scheme_of(url: &str) -> &str {
 }
 
 fn user_of(url: &str) -> String {
-    url::Url::parse(url).map(|u| decode(u.username())).unwrap_or_default()
+    url::Url::parse(url)
+        .map(|u| decode(u.username()))
+        .unwrap_or_default()
 }
 
 fn decode(part: &str) -> String {
@@ -172,12 +208,17 @@ fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
         }
     };
     // The URL may hold a password, so errors name the scheme, never the URL.
-    let url = url::Url::parse(raw).map_err(|e| MailError::Config(format!("mail URL ({scheme}://…) is malformed: {e}")))?;
+    let url = url::Url::parse(raw)
+        .map_err(|e| MailError::Config(format!("mail URL ({scheme}://…) is malformed: {e}")))?;
     let host = match url.host() {
         Some(url::Host::Domain(name)) => name.to_owned(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(MailError::Config(format!("mail URL ({scheme}://…) has no host"))),
+        None => {
+            return Err(MailError::Config(format!(
+                "mail URL ({scheme}://…) has no host"
+            )))
+        }
     };
     if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
         return Err(MailError::Config(format!(
@@ -186,19 +227,34 @@ fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
     }
     let credentials = match (url.username(), url.password()) {
         ("", None) => None,
-        (user, password) => Some(Credentials::new(decode(user), password.map(decode).unwrap_or_default())),
+        (user, password) => Some(Credentials::new(
+            decode(user),
+            password.map(decode).unwrap_or_default(),
+        )),
     };
     if credentials.is_some() && security == Scheme::Plain && !is_loopback(&host) {
         return Err(MailError::Config(format!(
             "refusing to send the SMTP password in clear text to {host}; use smtp+starttls:// or smtps://"
         )));
     }
+    let extra_roots = match &opts.tls_ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            MailError::Config(format!("reading TLS CA file {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
     let security = match security {
         Scheme::Plain => Security::Plain,
-        Scheme::StartTls => Security::start_tls(&host)?,
-        Scheme::Tls => Security::tls(&host)?,
+        Scheme::StartTls => Security::start_tls(&host, extra_roots.as_deref())?,
+        Scheme::Tls => Security::tls(&host, extra_roots.as_deref())?,
     };
     let hello = match &opts.helo_name {
+        // It goes into the EHLO line as is, so it must be one word.
+        Some(name) if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) => {
+            return Err(MailError::Config(format!(
+                "helo_name {name:?} must be one word of printable ASCII"
+            )))
+        }
         Some(name) => ClientId::Domain(name.clone()),
         None => ClientId::default(),
     };
@@ -213,7 +269,8 @@ fn smtp_endpoint(raw: &str, opts: &MailOptions) -> Result<Endpoint, MailError> {
 }
 
 fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Writes the message as `<message-id>.eml`, so writing the same message again
@@ -224,7 +281,13 @@ async fn write_eml(dir: &Path, composed: &Composed) -> Result<(), MailError> {
         .message_id
         .trim_matches(['<', '>'])
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let target = dir.join(format!("{name}.eml"));
     let partial = dir.join(format!(".{name}.eml.partial"));
@@ -237,7 +300,9 @@ async fn write_eml(dir: &Path, composed: &Composed) -> Result<(), MailError> {
         }
     };
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    tokio::fs::write(&partial, &composed.bytes).await.map_err(io)?;
+    tokio::fs::write(&partial, &composed.bytes)
+        .await
+        .map_err(io)?;
     tokio::fs::rename(&partial, &target).await.map_err(io)?;
     Ok(())
 }

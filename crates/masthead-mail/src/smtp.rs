@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
@@ -31,6 +33,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::MailError;
 
@@ -41,28 +45,49 @@ pub(crate) enum Security {
     /// Plain text upgraded with STARTTLS, which must be offered.
     StartTls(TlsParameters),
     /// TLS from the first byte (SMTPS, usually port 465).
-    Tls(tokio_rustls::TlsConnector, rustls::pki_types::ServerName<'static>),
+    Tls(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    ),
 }
 
 impl Security {
-    pub fn start_tls(host: &str) -> Result<Security, MailError> {
-        let params = TlsParameters::new_rustls(host.to_owned())
-            .map_err(|e| MailError::Config(format!("TLS setup for {host}: {e}")))?;
-        Ok(Security::StartTls(params))
+    /// `extra_roots` is PEM with more certificates to trust, for a relay with a private CA.
+    pub fn start_tls(host: &str, extra_roots: Option<&[u8]>) -> Result<Security, MailError> {
+        let setup = |e: lettre::transport::smtp::Error| {
+            MailError::Config(format!("TLS setup for {host}: {e}"))
+        };
+        let mut params = TlsParameters::builder(host.to_owned());
+        if let Some(pem) = extra_roots {
+            params = params.add_root_certificate(Certificate::from_pem(pem).map_err(setup)?);
+        }
+        Ok(Security::StartTls(params.build_rustls().map_err(setup)?))
     }
 
     /// TLS on ring with the Mozilla roots compiled in, like lettre's own STARTTLS
     /// setup, so both schemes trust the same servers.
-    pub fn tls(host: &str) -> Result<Security, MailError> {
-        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-            .map_err(|e| MailError::Config(format!("{host} is not a TLS server name: {e}")))?;
-        let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| MailError::Config(format!("TLS setup for {host}: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Ok(Security::Tls(tokio_rustls::TlsConnector::from(Arc::new(config)), name))
+    pub fn tls(host: &str, extra_roots: Option<&[u8]>) -> Result<Security, MailError> {
+        let setup = |e: String| MailError::Config(format!("TLS setup for {host}: {e}"));
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| setup(e.to_string()))?;
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        for cert in CertificateDer::pem_slice_iter(extra_roots.unwrap_or_default()) {
+            roots
+                .add(cert.map_err(|e| setup(e.to_string()))?)
+                .map_err(|e| setup(e.to_string()))?;
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| setup(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Security::Tls(
+            tokio_rustls::TlsConnector::from(Arc::new(config)),
+            name,
+        ))
     }
 }
 
@@ -121,7 +146,11 @@ enum Step {
 
 impl SmtpRelay {
     pub fn new(endpoint: Endpoint, max_connections: usize) -> SmtpRelay {
-        SmtpRelay { endpoint, idle: Mutex::new(Vec::new()), permits: Semaphore::new(max_connections.max(1)) }
+        SmtpRelay {
+            endpoint,
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(max_connections.max(1)),
+        }
     }
 
     /// Sends one message. Waiting for a free session is not counted against the
@@ -133,10 +162,18 @@ impl SmtpRelay {
             .acquire()
             .await
             .map_err(|_| MailError::Config("the mailer has been closed".into()))?;
-        let Endpoint { host, port, timeout, .. } = &self.endpoint;
+        let Endpoint {
+            host,
+            port,
+            timeout,
+            ..
+        } = &self.endpoint;
         match tokio::time::timeout(*timeout, self.exchange(envelope, bytes)).await {
             Ok(result) => result,
-            Err(_) => Err(MailError::Transient(format!("no answer from {host}:{port} within {} s", timeout.as_secs_f32()))),
+            Err(_) => Err(MailError::Transient(format!(
+                "no answer from {host}:{port} within {} s",
+                timeout.as_secs_f32()
+            ))),
         }
     }
 
@@ -169,34 +206,52 @@ impl SmtpRelay {
 
     fn park(&self, session: Session) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.push(Parked { session, since: Instant::now() });
+        idle.push(Parked {
+            session,
+            since: Instant::now(),
+        });
     }
 
     async fn connect(&self) -> Result<Session, MailError> {
         let at = &self.endpoint;
         let tcp = TcpStream::connect((at.host.as_str(), at.port))
             .await
-            .map_err(|e| MailError::Transient(format!("connecting to {}:{}: {e}", at.host, at.port)))?;
+            .map_err(|e| {
+                MailError::Transient(format!("connecting to {}:{}: {e}", at.host, at.port))
+            })?;
         // SMTP is request and reply; without this, a write that follows a write
         // waits for the peer's delayed ACK.
-        tcp.set_nodelay(true).map_err(|e| MailError::Transient(format!("socket option: {e}")))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| MailError::Transient(format!("socket option: {e}")))?;
         let stream: Box<dyn AsyncTokioStream> = match &at.security {
             Security::Plain | Security::StartTls(_) => Box::new(tcp),
             Security::Tls(connector, name) => {
-                let tls = connector.connect(name.clone(), tcp).await.map_err(|e| tls_failure(&at.host, e))?;
+                let tls = connector
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| tls_failure(&at.host, e))?;
                 Box::new(TlsSocket(tls))
             }
         };
-        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &at.hello).await.map_err(|e| session_failure(&e))?;
+        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &at.hello)
+            .await
+            .map_err(|e| session_failure(&e))?;
         if let Security::StartTls(params) = &at.security {
-            conn.starttls(params.clone(), &at.hello).await.map_err(|e| session_failure(&e))?;
+            conn.starttls(params.clone(), &at.hello)
+                .await
+                .map_err(|e| session_failure(&e))?;
         }
         // lettre keeps only the extensions it knows, so ask again and read the list
         // ourselves; before AUTH, since a fresh EHLO may reset a server's state.
-        let capabilities = conn.command(Ehlo::new(at.hello.clone())).await.map_err(|e| session_failure(&e))?;
-        let pipelining = capabilities
-            .message()
-            .any(|line| line.split_whitespace().next().is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING")));
+        let capabilities = conn
+            .command(Ehlo::new(at.hello.clone()))
+            .await
+            .map_err(|e| session_failure(&e))?;
+        let pipelining = capabilities.message().any(|line| {
+            line.split_whitespace()
+                .next()
+                .is_some_and(|word| word.eq_ignore_ascii_case("PIPELINING"))
+        });
         if let Some(credentials) = &at.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
@@ -208,7 +263,11 @@ impl SmtpRelay {
     /// Says QUIT on every idle session, so the relay logs a clean end.
     pub async fn close(&self) {
         let parked = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
-        for Parked { session: Session { mut conn, .. }, .. } in parked {
+        for Parked {
+            session: Session { mut conn, .. },
+            ..
+        } in parked
+        {
             // A failed QUIT leaves nothing to clean up: the socket closes on drop either way.
             let _ = tokio::time::timeout(QUIT_TIMEOUT, conn.quit()).await;
         }
@@ -222,10 +281,17 @@ async fn transact(session: &mut Session, envelope: &Envelope, bytes: &[u8]) -> O
     let Session { conn, pipelining } = session;
     let info = conn.server_info();
     let mut params = Vec::new();
-    if envelope.to().iter().chain(envelope.from()).any(|a| !a.to_string().is_ascii()) {
+    if envelope
+        .to()
+        .iter()
+        .chain(envelope.from())
+        .any(|a| !a.to_string().is_ascii())
+    {
         if !info.supports_feature(Extension::SmtpUtfEight) {
             return Outcome {
-                result: Err(MailError::Permanent("the relay does not accept internationalized addresses (no SMTPUTF8)".into())),
+                result: Err(MailError::Permanent(
+                    "the relay does not accept internationalized addresses (no SMTPUTF8)".into(),
+                )),
                 reusable: true,
             };
         }
@@ -233,27 +299,46 @@ async fn transact(session: &mut Session, envelope: &Envelope, bytes: &[u8]) -> O
     }
     // What we compose is 7-bit; this only guards against that changing unnoticed.
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Outcome { result: Err(MailError::Invalid("message is not UTF-8".into())), reusable: true };
+        return Outcome {
+            result: Err(MailError::Invalid("message is not UTF-8".into())),
+            reusable: true,
+        };
     };
     if !text.is_ascii() {
         if !info.supports_feature(Extension::EightBitMime) {
-            return Outcome { result: Err(MailError::Config("the relay does not accept 8-bit mail".into())), reusable: true };
+            return Outcome {
+                result: Err(MailError::Config(
+                    "the relay does not accept 8-bit mail".into(),
+                )),
+                reusable: true,
+            };
         }
         params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
 
     let mail = Mail::new(envelope.from().cloned(), params).to_string();
-    let rcpts: Vec<String> = envelope.to().iter().map(|to| Rcpt::new(to.clone(), vec![]).to_string()).collect();
+    let rcpts: Vec<String> = envelope
+        .to()
+        .iter()
+        .map(|to| Rcpt::new(to.clone(), vec![]).to_string())
+        .collect();
     let mut replies = Vec::with_capacity(rcpts.len() + 2);
     if *pipelining {
         // RFC 2920: every reply is read even after a refusal, or the session falls out of step.
-        let batch = std::iter::once(mail.as_str()).chain(rcpts.iter().map(String::as_str)).chain(["DATA\r\n"]).collect::<String>();
+        let batch = std::iter::once(mail.as_str())
+            .chain(rcpts.iter().map(String::as_str))
+            .chain(["DATA\r\n"])
+            .collect::<String>();
         replies.push(conn.command(Raw(&batch)).await);
         for _ in 0..=rcpts.len() {
             replies.push(conn.read_response().await);
         }
     } else {
-        for command in std::iter::once(&mail).chain(&rcpts).map(String::as_str).chain(["DATA\r\n"]) {
+        for command in std::iter::once(&mail)
+            .chain(&rcpts)
+            .map(String::as_str)
+            .chain(["DATA\r\n"])
+        {
             let reply = conn.command(Raw(command)).await;
             let refused = reply.is_err();
             replies.push(reply);
@@ -269,7 +354,10 @@ async fn transact(session: &mut Session, envelope: &Envelope, bytes: &[u8]) -> O
         i if i == last => Step::Content,
         _ => Step::Recipient,
     };
-    let first_refusal = replies.iter().enumerate().find_map(|(i, r)| r.as_ref().err().map(|e| (step_of(i), e)));
+    let first_refusal = replies
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.as_ref().err().map(|e| (step_of(i), e)));
     if let Some((step, err)) = first_refusal {
         let (result, judged_reusable) = judge(step, err);
         let mut reusable = judged_reusable && replies.iter().all(session_alive);
@@ -280,14 +368,23 @@ async fn transact(session: &mut Session, envelope: &Envelope, bytes: &[u8]) -> O
         }
         // Leave the session clean for the next message.
         reusable = reusable && session_alive(&conn.command(Rset).await);
-        return Outcome { result: Err(result), reusable };
+        return Outcome {
+            result: Err(result),
+            reusable,
+        };
     }
 
     match conn.command(Raw(&dot_stuffed(text))).await {
-        Ok(_) => Outcome { result: Ok(()), reusable: true },
+        Ok(_) => Outcome {
+            result: Ok(()),
+            reusable: true,
+        },
         Err(err) => {
             let (result, reusable) = judge(Step::Content, &err);
-            Outcome { result: Err(result), reusable }
+            Outcome {
+                result: Err(result),
+                reusable,
+            }
         }
     }
 }
@@ -317,7 +414,14 @@ fn judge(step: Step, err: &lettre::transport::smtp::Error) -> (MailError, bool) 
                 || text.to_ascii_lowercase().contains("relay");
             // Syntax and authentication answers, a refused sender and "relaying denied"
             // are about our setup: suppressing the recipient for them would empty the list.
-            (if ours { MailError::Config(text) } else { MailError::Permanent(text) }, true)
+            (
+                if ours {
+                    MailError::Config(text)
+                } else {
+                    MailError::Permanent(text)
+                },
+                true,
+            )
         }
         // No reply code: the socket failed or the reply was garbage; the session is gone.
         _ => (MailError::Transient(text), false),
@@ -392,10 +496,15 @@ fn retire_stale(idle: &mut Vec<Parked>) {
     if !idle.iter().any(|p| p.since.elapsed() >= IDLE_LIMIT) {
         return;
     }
-    let (stale, fresh): (Vec<Parked>, Vec<Parked>) =
-        std::mem::take(idle).into_iter().partition(|p| p.since.elapsed() >= IDLE_LIMIT);
+    let (stale, fresh): (Vec<Parked>, Vec<Parked>) = std::mem::take(idle)
+        .into_iter()
+        .partition(|p| p.since.elapsed() >= IDLE_LIMIT);
     *idle = fresh;
-    for Parked { session: Session { mut conn, .. }, .. } in stale {
+    for Parked {
+        session: Session { mut conn, .. },
+        ..
+    } in stale
+    {
         tokio::spawn(async move {
             let _ = tokio::time::timeout(QUIT_TIMEOUT, conn.quit()).await;
         });
@@ -414,13 +523,21 @@ impl AsyncTokioStream for TlsSocket {
 }
 
 impl AsyncRead for TlsSocket {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsSocket {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
     }
 

@@ -399,3 +399,32 @@ async fn the_demo_provider_walks_the_lifecycle_in_test_mode() {
         t.cleanup().await;
     }
 }
+
+/// A webhook received just before a crash is applied after the restart:
+/// the event and its job were stored together, before the answer.
+#[tokio::test]
+async fn an_event_received_before_a_crash_is_applied_after_restart() {
+    for t in testing::all().await {
+        let w = world(t.db.clone()).await;
+        let (id, session) = w.reader("crash@example.org").await;
+        let csrf = w.csrf(&session).await;
+        let go = post_form(&w.app.router, "/subscribe/monthly", &session, &format!("csrf={csrf}")).await;
+        let session_id = go.header("location").rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+        // The events arrive and are stored, but no job runs: the process dies.
+        w.fake.complete_checkout(&session_id, CardBehavior::Succeeds).await.unwrap();
+        w.fake.settle().await;
+        assert!(w.app.state.db.subscriptions_of(id).await.unwrap().is_empty(), "not applied yet");
+        // A new process on the same database picks the jobs up.
+        let billing = BillingConfig {
+            provider: "stripe".into(),
+            stripe_secret_key: w.fake.secret_key().to_string(),
+            stripe_webhook_secret: WEBHOOK_SECRET.into(),
+            stripe_api_base: w.fake.base_url().to_string(),
+        };
+        let (restarted, _) = app_on_port(t.db.clone(), billing).await;
+        assert!(masthead_web::worker::drain(&restarted.state).await >= 1);
+        let subs = restarted.state.db.subscriptions_of(id).await.unwrap();
+        assert_eq!(subs.first().map(|s| s.status.as_str()), Some("trialing"), "{}", t.backend);
+        t.cleanup().await;
+    }
+}

@@ -176,6 +176,7 @@ fn write_articles(seed: u64, count: usize, now: DateTime<Utc>, credits: &[String
     let mut newsroom = Newsroom::new();
     let mut taken: HashSet<String> = HashSet::new();
     let mut picture_use = vec![0usize; SPECS.len()];
+    let mut spread = Spread::default();
     let mut articles = Vec::with_capacity(count);
     for i in 0..count {
         let beat = &BEATS[beats[i]];
@@ -189,10 +190,8 @@ fn write_articles(seed: u64, count: usize, now: DateTime<Utc>, credits: &[String
             "society" => if rng.gen_bool(0.75) { Kind::Reportage } else { Kind::News },
             _ => Kind::Opinion,
         };
-        let place = pick_place(&mut rng, beat, translated[i]);
-
-        let provenance_language = if translated[i] { place.languages.choose(&mut rng).copied() } else { None };
-        let (authors, provenance) = byline(&mut rng, beat, place, section, provenance_language, published);
+        let (place, provenance_language) = pick_place(&mut rng, beat, translated[i], &mut spread);
+        let (authors, provenance) = byline(&mut rng, beat, place, section, provenance_language, published, &mut spread);
 
         let hero = if rng.gen_bool(0.88) { Some(pick_picture(&mut rng, beat, place, &mut picture_use, None)) } else { None };
         let photo_day = |rng: &mut StdRng, max_days: i64| (published - Duration::days(rng.gen_range(0..=max_days))).date_naive();
@@ -317,19 +316,46 @@ fn pick_section(rng: &mut StdRng, beat: &Beat) -> &'static str {
     }
 }
 
-/// A dateline: first a region the beat covers (evenly, so no region
-/// crowds out the rest), then a city in it. Translations need a city that
-/// a newspaper we translate writes from.
-fn pick_place(rng: &mut StdRng, beat: &Beat, translated: bool) -> &'static Place {
-    let fits = |p: &Place| {
-        (beat.regions.is_empty() || beat.regions.contains(&p.region))
-            && (!beat.border_towns || p.border)
-            && (!translated || !p.languages.is_empty())
-    };
-    let regions: Vec<&str> = REGIONS.iter().map(|r| r.slug).filter(|r| PLACES.iter().any(|p| p.region == *r && fits(p))).collect();
-    let region = regions.choose(rng).copied().unwrap_or("europe");
-    let places: Vec<&'static Place> = PLACES.iter().filter(|p| p.region == region && fits(p)).collect();
-    places.choose(rng).copied().unwrap_or(&PLACES[0])
+/// How often the desk has filed from each region and translated from
+/// each language so far, so that the publication covers them evenly.
+#[derive(Default)]
+struct Spread {
+    regions: std::collections::HashMap<&'static str, usize>,
+    languages: std::collections::HashMap<&'static str, usize>,
+    bylines: std::collections::HashMap<&'static str, usize>,
+}
+
+/// The least-used of `options` (a random one among equals).
+fn least_used(rng: &mut StdRng, options: &[&'static str], used: &std::collections::HashMap<&'static str, usize>) -> Option<&'static str> {
+    let mut options = options.to_vec();
+    options.shuffle(rng);
+    options.into_iter().min_by_key(|o| used.get(o).copied().unwrap_or(0))
+}
+
+/// A dateline, and for a translation the language of the original. The
+/// least-covered region (and language) the beat allows comes first, so
+/// that no region crowds out the rest; then a city in it.
+fn pick_place(rng: &mut StdRng, beat: &Beat, translated: bool, spread: &mut Spread) -> (&'static Place, Option<&'static str>) {
+    let fits = |p: &Place| (beat.regions.is_empty() || beat.regions.contains(&p.region)) && (!beat.border_towns || p.border);
+    let mut candidates: Vec<&'static Place> = PLACES.iter().filter(|p| fits(p)).collect();
+    let mut language = None;
+    if translated {
+        let mut tags: Vec<&'static str> = candidates.iter().flat_map(|p| p.languages.iter().copied()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        language = least_used(rng, &tags, &spread.languages);
+        if let Some(lang) = language {
+            candidates.retain(|p| p.languages.contains(&lang));
+            *spread.languages.entry(lang).or_default() += 1;
+        }
+    }
+    let mut regions: Vec<&'static str> = candidates.iter().map(|p| p.region).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let region = least_used(rng, &regions, &spread.regions).unwrap_or("europe");
+    *spread.regions.entry(region).or_default() += 1;
+    let places: Vec<&'static Place> = candidates.into_iter().filter(|p| p.region == region).collect();
+    (places.choose(rng).copied().unwrap_or(&PLACES[0]), language)
 }
 
 /// Who is credited, and for a translation where it first ran.
@@ -340,14 +366,25 @@ fn byline(
     section: &str,
     language: Option<&'static str>,
     published: DateTime<Utc>,
+    spread: &mut Spread,
 ) -> (Vec<String>, Option<Provenance>) {
     let regional: Vec<&Staffer> = STAFF.iter().filter(|s| s.regions.contains(&place.region)).collect();
-    let correspondent = regional.choose(rng).copied().unwrap_or(&STAFF[0]);
+    // A region's own correspondent files most of its stories; otherwise
+    // whoever has had the fewest bylines lately.
+    let load = |s: &Staffer| {
+        let home = if s.regions.first() == Some(&place.region) { 3 } else { 1 };
+        spread.bylines.get(s.slug).copied().unwrap_or(0) * 6 / home
+    };
+    let mut shuffled = regional.clone();
+    shuffled.shuffle(rng);
+    let correspondent = shuffled.iter().copied().min_by_key(|s| load(s)).unwrap_or(&STAFF[0]);
     let mut authors: Vec<&str> = Vec::new();
     let provenance = language.map(|lang| {
-        let speakers: Vec<&Staffer> = STAFF.iter().filter(|s| s.languages.contains(&lang)).collect();
+        let mut speakers: Vec<&Staffer> = STAFF.iter().filter(|s| s.languages.contains(&lang)).collect();
+        speakers.shuffle(rng);
+        let speaker = speakers.iter().copied().min_by_key(|s| spread.bylines.get(s.slug).copied().unwrap_or(0));
         let tongue = TONGUES.iter().find(|t| t.tag == lang).unwrap_or(&TONGUES[0]);
-        let translator = match speakers.choose(rng) {
+        let translator = match speaker {
             Some(staffer) if rng.gen_bool(0.7) => {
                 authors.push(staffer.slug);
                 staffer.name.to_string()
@@ -391,6 +428,9 @@ fn byline(
         if !authors.contains(&second) {
             authors.push(second);
         }
+    }
+    for author in &authors {
+        *spread.bylines.entry(author).or_default() += 1;
     }
     (authors.into_iter().map(String::from).collect(), provenance)
 }

@@ -5,7 +5,7 @@
 
 mod sink;
 
-pub use sink::SmtpSink;
+pub use sink::{SmtpSink, TlsMode};
 
 use lettre::address::Envelope;
 use mail_parser::{MessageParser, PartType};
@@ -21,15 +21,29 @@ pub struct Received {
     pub raw: Vec<u8>,
     /// The user name the client logged in with, if it did.
     pub auth_user: Option<String>,
+    /// Whether the message came over TLS.
+    pub tls: bool,
 }
 
 impl Received {
+    /// A message known only by its bytes, e.g. an .eml file the file backend wrote.
+    pub fn from_raw(raw: Vec<u8>) -> Received {
+        Received {
+            envelope_from: String::new(),
+            recipients: Vec::new(),
+            raw,
+            auth_user: None,
+            tls: false,
+        }
+    }
+
     pub(crate) fn from_envelope(envelope: &Envelope, raw: Vec<u8>) -> Received {
         Received {
             envelope_from: envelope.from().map(ToString::to_string).unwrap_or_default(),
             recipients: envelope.to().iter().map(ToString::to_string).collect(),
             raw,
             auth_user: None,
+            tls: false,
         }
     }
 
@@ -37,7 +51,11 @@ impl Received {
     /// as written: RFC 2047 encoded words are left alone (see [`Received::subject`]).
     pub fn header(&self, name: &str) -> Option<String> {
         let mut found: Option<String> = None;
-        for line in self.header_block().split("\r\n").flat_map(|l| l.split('\n')) {
+        for line in self
+            .header_block()
+            .split("\r\n")
+            .flat_map(|l| l.split('\n'))
+        {
             match &mut found {
                 // A line starting with white space continues the previous field.
                 Some(value) if line.starts_with([' ', '\t']) => value.push_str(line),
@@ -56,7 +74,10 @@ impl Received {
 
     /// The Subject, decoded.
     pub fn subject(&self) -> Option<String> {
-        MessageParser::default().parse(&self.raw)?.subject().map(str::to_owned)
+        MessageParser::default()
+            .parse(&self.raw)?
+            .subject()
+            .map(str::to_owned)
     }
 
     /// The first text/plain part, decoded, with CRLF turned back into `\n`.
@@ -94,7 +115,8 @@ impl Received {
         if let Some(text) = self.text_part() {
             for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
                 if let Some(at) = word.find("http://").or_else(|| word.find("https://")) {
-                    let link = word[at..].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
+                    let link =
+                        word[at..].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
                     add(link.to_owned());
                 }
             }
@@ -104,7 +126,10 @@ impl Received {
 
     fn header_block(&self) -> &str {
         let text = std::str::from_utf8(&self.raw).unwrap_or_default();
-        let end = text.find("\r\n\r\n").or_else(|| text.find("\n\n")).unwrap_or(text.len());
+        let end = text
+            .find("\r\n\r\n")
+            .or_else(|| text.find("\n\n"))
+            .unwrap_or(text.len());
         &text[..end]
     }
 

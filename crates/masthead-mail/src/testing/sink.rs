@@ -2,7 +2,8 @@
 //! send over real TCP and then read what arrived. It speaks enough SMTP for
 //! lettre, curl and Python's smtplib (EHLO/HELO, AUTH PLAIN/LOGIN accepting any
 //! login, MAIL, RCPT, DATA, RSET, NOOP, VRFY, HELP, QUIT; PIPELINING offered),
-//! offers no STARTTLS, and can be told to refuse, throttle or dawdle.
+//! optionally over TLS (STARTTLS or from the first byte) with a certificate the
+//! test supplies, and can be told to refuse, throttle or dawdle.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -12,11 +13,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::TlsAcceptor;
 
 use super::Received;
 
@@ -35,7 +39,29 @@ pub struct SmtpSink {
     accepting: Option<JoinHandle<()>>,
 }
 
+/// How a TLS sink offers encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain at first, with STARTTLS offered (a submission port, 587).
+    StartTls,
+    /// TLS from the first byte (SMTPS, 465).
+    Implicit,
+}
+
+/// What a session's connection is at the moment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Plain,
+    /// Plain, and STARTTLS may be asked for.
+    Upgradable,
+    /// Encrypted from the start.
+    Encrypted,
+    /// Encrypted by STARTTLS: no new greeting, the client speaks first.
+    Upgraded,
+}
+
 struct Shared {
+    tls: Option<(TlsAcceptor, TlsMode)>,
     book: Mutex<Book>,
     /// The number of recorded messages, for [`SmtpSink::wait_for`].
     arrivals: watch::Sender<usize>,
@@ -59,24 +85,64 @@ struct Book {
 impl SmtpSink {
     /// Listens on 127.0.0.1 at a port the system picks.
     pub async fn start() -> io::Result<SmtpSink> {
+        SmtpSink::launch(None).await
+    }
+
+    /// Like [`SmtpSink::start`], speaking TLS with this certificate chain and
+    /// private key (PEM), which should name 127.0.0.1. Clients must trust its
+    /// issuer, e.g. through [`crate::MailOptions::tls_ca_file`].
+    pub async fn start_with_tls(
+        mode: TlsMode,
+        cert_chain_pem: &[u8],
+        key_pem: &[u8],
+    ) -> io::Result<SmtpSink> {
+        let bad =
+            |e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+        let chain = CertificateDer::pem_slice_iter(cert_chain_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(&e))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| bad(&e))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(&e))?;
+        SmtpSink::launch(Some((TlsAcceptor::from(Arc::new(config)), mode))).await
+    }
+
+    async fn launch(tls: Option<(TlsAcceptor, TlsMode)>) -> io::Result<SmtpSink> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
+            tls,
             book: Mutex::new(Book::default()),
             arrivals: watch::Sender::new(0),
             connections: AtomicUsize::new(0),
         });
         let accepting = tokio::spawn(accept(listener, Arc::clone(&shared)));
-        Ok(SmtpSink { addr, shared, accepting: Some(accepting) })
+        Ok(SmtpSink {
+            addr,
+            shared,
+            accepting: Some(accepting),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `smtp://127.0.0.1:PORT`, ready for [`crate::Mailer::from_url`].
+    /// `smtp://127.0.0.1:PORT`, ready for [`crate::Mailer::from_url`]; with TLS
+    /// `smtp+starttls://…` or `smtps://…`.
     pub fn url(&self) -> String {
-        format!("smtp://{}", self.addr)
+        let scheme = match &self.shared.tls {
+            None => "smtp",
+            Some((_, TlsMode::StartTls)) => "smtp+starttls",
+            Some((_, TlsMode::Implicit)) => "smtps",
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Every message accepted so far, in order of acceptance.
@@ -97,18 +163,27 @@ impl SmtpSink {
     /// throttling relay does (451 "try again later"), instead of accepting them.
     /// Calls queue up: `fail_next(1, 451); fail_next(1, 554)` fails two in that order.
     pub fn fail_next(&self, n: usize, code: u16) {
-        self.shared.book().failures.extend(std::iter::repeat_n(code, n));
+        self.shared
+            .book()
+            .failures
+            .extend(std::iter::repeat_n(code, n));
     }
 
     /// Answers RCPT TO for this address (any case) with `code`, e.g. 550 for an unknown user.
     pub fn reject_recipient(&self, address: &str, code: u16) {
-        self.shared.book().refused.insert(address.to_ascii_lowercase(), code);
+        self.shared
+            .book()
+            .refused
+            .insert(address.to_ascii_lowercase(), code);
     }
 
     /// Answers MAIL FROM with this address (any case) with `code`, as a relay does
     /// for a sender it won't send for.
     pub fn reject_sender(&self, address: &str, code: u16) {
-        self.shared.book().refused_senders.insert(address.to_ascii_lowercase(), code);
+        self.shared
+            .book()
+            .refused_senders
+            .insert(address.to_ascii_lowercase(), code);
     }
 
     /// Waits this long before every reply, greeting included; zero turns it off.
@@ -197,49 +272,101 @@ enum Line {
 }
 
 async fn session(stream: TcpStream, shared: Arc<Shared>) {
-    // An I/O error means the client went away; there is no one left to tell.
-    let _ = converse(stream, &shared).await;
+    // An I/O error means the client went away or botched TLS; there is no one left to tell.
+    let _ = serve(stream, &shared).await;
 }
 
-async fn converse(stream: TcpStream, shared: &Shared) -> io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read);
+async fn serve(tcp: TcpStream, shared: &Shared) -> io::Result<()> {
+    match &shared.tls {
+        None => converse(tcp, shared, Link::Plain).await.map(drop),
+        Some((acceptor, TlsMode::Implicit)) => {
+            let tls = acceptor.accept(tcp).await?;
+            converse(tls, shared, Link::Encrypted).await.map(drop)
+        }
+        Some((acceptor, TlsMode::StartTls)) => match converse(tcp, shared, Link::Upgradable).await?
+        {
+            Some(tcp) => {
+                let tls = acceptor.accept(tcp).await?;
+                converse(tls, shared, Link::Upgraded).await.map(drop)
+            }
+            None => Ok(()),
+        },
+    }
+}
+
+/// Runs the session until QUIT or the client leaves. Returns the stream when the
+/// client asked for STARTTLS, for the caller to encrypt and go on with.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    shared: &Shared,
+    link: Link,
+) -> io::Result<Option<S>> {
+    // One BufReader for both ways: it passes writes through, and gives the bare
+    // stream back for STARTTLS (dropping anything the client sent early, as RFC 3207 asks).
+    let mut io = BufReader::new(stream);
     let mut state = Session::default();
-    reply(&mut write, shared, "220 masthead-sink ESMTP ready").await?;
+    let encrypted = matches!(link, Link::Encrypted | Link::Upgraded);
+    if link != Link::Upgraded {
+        reply(&mut io, shared, "220 masthead-sink ESMTP ready").await?;
+    }
     loop {
-        let line = match read_command(&mut read).await? {
+        let line = match read_command(&mut io).await? {
             Line::Text(line) => line,
             Line::TooLong => {
-                reply(&mut write, shared, "500 5.5.6 Line too long").await?;
-                return Ok(());
+                reply(&mut io, shared, "500 5.5.6 Line too long").await?;
+                return Ok(None);
             }
-            Line::Closed => return Ok(()),
+            Line::Closed => return Ok(None),
         };
         let (verb, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let arg = arg.trim();
         match verb.to_ascii_uppercase().as_str() {
             "EHLO" => {
-                state = Session { auth_user: state.auth_user.take(), ..Session::default() };
-                let pipelining = if shared.book().no_pipelining { "" } else { "250-PIPELINING\r\n" };
+                state = Session {
+                    auth_user: state.auth_user.take(),
+                    ..Session::default()
+                };
+                let pipelining = if shared.book().no_pipelining {
+                    ""
+                } else {
+                    "250-PIPELINING\r\n"
+                };
+                let starttls = if link == Link::Upgradable {
+                    "250-STARTTLS\r\n"
+                } else {
+                    ""
+                };
                 let greeting = format!(
-                    "250-masthead-sink greets {arg}\r\n{pipelining}250-8BITMIME\r\n250-SMTPUTF8\r\n\
+                    "250-masthead-sink greets {arg}\r\n{pipelining}{starttls}250-8BITMIME\r\n250-SMTPUTF8\r\n\
                      250-SIZE {MESSAGE_LIMIT}\r\n250-AUTH PLAIN LOGIN\r\n250 HELP"
                 );
-                reply(&mut write, shared, &greeting).await?;
+                reply(&mut io, shared, &greeting).await?;
             }
             "HELO" => {
-                state = Session { auth_user: state.auth_user.take(), ..Session::default() };
-                reply(&mut write, shared, "250 masthead-sink").await?;
+                state = Session {
+                    auth_user: state.auth_user.take(),
+                    ..Session::default()
+                };
+                reply(&mut io, shared, "250 masthead-sink").await?;
             }
+            "STARTTLS" if link == Link::Upgradable => {
+                reply(&mut io, shared, "220 2.0.0 Ready to start TLS").await?;
+                return Ok(Some(io.into_inner()));
+            }
+            "STARTTLS" => reply(&mut io, shared, "502 5.5.1 STARTTLS not offered").await?,
             "AUTH" => {
-                let answer = authenticate(arg, &mut read, &mut write, shared, &mut state).await?;
-                reply(&mut write, shared, answer).await?;
+                let answer = authenticate(arg, &mut io, shared, &mut state).await?;
+                reply(&mut io, shared, answer).await?;
             }
             "MAIL" => {
                 let answer = match (&state.from, path_after(arg, "FROM:")) {
                     (Some(_), _) => "503 5.5.1 Sender already given".to_owned(),
                     (None, None) => "501 5.5.4 Syntax: MAIL FROM:<address>".to_owned(),
-                    (None, Some(from)) => match shared.book().refused_senders.get(&from.to_ascii_lowercase()) {
+                    (None, Some(from)) => match shared
+                        .book()
+                        .refused_senders
+                        .get(&from.to_ascii_lowercase())
+                    {
                         Some(&code) => refusal(code),
                         None => {
                             state.from = Some(from);
@@ -247,78 +374,98 @@ async fn converse(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                         }
                     },
                 };
-                reply(&mut write, shared, &answer).await?;
+                reply(&mut io, shared, &answer).await?;
             }
             "RCPT" => {
                 let answer = match (&state.from, path_after(arg, "TO:")) {
                     (None, _) => "503 5.5.1 Need MAIL first".to_owned(),
                     (Some(_), None) => "501 5.5.4 Syntax: RCPT TO:<address>".to_owned(),
-                    (Some(_), Some(to)) => match shared.book().refused.get(&to.to_ascii_lowercase()) {
-                        Some(&code) => refusal(code),
-                        None => {
-                            state.recipients.push(to);
-                            "250 2.1.5 Recipient OK".to_owned()
+                    (Some(_), Some(to)) => {
+                        match shared.book().refused.get(&to.to_ascii_lowercase()) {
+                            Some(&code) => refusal(code),
+                            None => {
+                                state.recipients.push(to);
+                                "250 2.1.5 Recipient OK".to_owned()
+                            }
                         }
-                    },
+                    }
                 };
-                reply(&mut write, shared, &answer).await?;
+                reply(&mut io, shared, &answer).await?;
             }
             "DATA" => {
                 if state.recipients.is_empty() {
-                    reply(&mut write, shared, "503 5.5.1 Need RCPT first").await?;
+                    reply(&mut io, shared, "503 5.5.1 Need RCPT first").await?;
                     continue;
                 }
-                reply(&mut write, shared, "354 End data with <CR><LF>.<CR><LF>").await?;
-                let Some(raw) = read_data(&mut read).await? else {
+                reply(&mut io, shared, "354 End data with <CR><LF>.<CR><LF>").await?;
+                let Some(raw) = read_data(&mut io).await? else {
                     // The client left mid-message; nothing was accepted.
-                    return Ok(());
+                    return Ok(None);
                 };
                 let from = state.from.take().unwrap_or_default();
                 let recipients = std::mem::take(&mut state.recipients);
                 if raw.len() > MESSAGE_LIMIT {
-                    reply(&mut write, shared, "552 5.3.4 Message too big").await?;
+                    reply(&mut io, shared, "552 5.3.4 Message too big").await?;
                     continue;
                 }
                 let failure = shared.book().failures.pop_front();
                 match failure {
                     Some(code) => {
-                        reply(&mut write, shared, &refusal(code)).await?;
+                        reply(&mut io, shared, &refusal(code)).await?;
                         // 421 means the server is closing the session.
                         if code == 421 {
-                            return Ok(());
+                            return Ok(None);
                         }
                     }
                     None => {
                         let auth_user = state.auth_user.clone();
-                        let count = shared.record(Received { envelope_from: from, recipients, raw, auth_user });
-                        reply(&mut write, shared, &format!("250 2.0.0 OK queued as {count}")).await?;
+                        let count = shared.record(Received {
+                            envelope_from: from,
+                            recipients,
+                            raw,
+                            auth_user,
+                            tls: encrypted,
+                        });
+                        reply(&mut io, shared, &format!("250 2.0.0 OK queued as {count}")).await?;
                     }
                 }
             }
             "RSET" => {
                 state.from = None;
                 state.recipients.clear();
-                reply(&mut write, shared, "250 2.0.0 OK").await?;
+                reply(&mut io, shared, "250 2.0.0 OK").await?;
             }
-            "NOOP" => reply(&mut write, shared, "250 2.0.0 OK").await?,
-            "VRFY" => reply(&mut write, shared, "252 2.5.2 Cannot VRFY user, but will accept message").await?,
-            "HELP" => reply(&mut write, shared, "214 2.0.0 EHLO HELO AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT").await?,
+            "NOOP" => reply(&mut io, shared, "250 2.0.0 OK").await?,
+            "VRFY" => {
+                reply(
+                    &mut io,
+                    shared,
+                    "252 2.5.2 Cannot VRFY user, but will accept message",
+                )
+                .await?
+            }
+            "HELP" => {
+                reply(
+                    &mut io,
+                    shared,
+                    "214 2.0.0 EHLO HELO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT",
+                )
+                .await?
+            }
             "QUIT" => {
-                reply(&mut write, shared, "221 2.0.0 Bye").await?;
-                return Ok(());
+                reply(&mut io, shared, "221 2.0.0 Bye").await?;
+                return Ok(None);
             }
-            "STARTTLS" => reply(&mut write, shared, "502 5.5.1 STARTTLS not offered").await?,
-            _ => reply(&mut write, shared, "500 5.5.2 Command not recognized").await?,
+            _ => reply(&mut io, shared, "500 5.5.2 Command not recognized").await?,
         }
     }
 }
 
 /// Handles AUTH PLAIN and AUTH LOGIN, with or without an initial response,
 /// accepting any credentials and remembering the user. Returns the final answer.
-async fn authenticate<R: AsyncRead + Unpin>(
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     arg: &str,
-    read: &mut BufReader<R>,
-    write: &mut OwnedWriteHalf,
+    io: &mut BufReader<S>,
     shared: &Shared,
     state: &mut Session,
 ) -> io::Result<&'static str> {
@@ -331,15 +478,17 @@ async fn authenticate<R: AsyncRead + Unpin>(
     };
     let user = match mechanism.to_ascii_uppercase().as_str() {
         // PLAIN carries "authzid\0user\0password".
-        "PLAIN" => ask(read, write, shared, "334 ", initial)
+        "PLAIN" => ask(io, shared, "334 ", initial)
             .await?
             .and_then(|b64| decode(&b64))
             .and_then(|plain| plain.split('\0').nth(1).map(str::to_owned)),
         "LOGIN" => {
-            let user = ask(read, write, shared, "334 VXNlcm5hbWU6", initial).await?.and_then(|b64| decode(&b64));
+            let user = ask(io, shared, "334 VXNlcm5hbWU6", initial)
+                .await?
+                .and_then(|b64| decode(&b64));
             // The password is read and forgotten: the sink accepts any.
             match user {
-                Some(user) => ask(read, write, shared, "334 UGFzc3dvcmQ6", "").await?.map(|_| user),
+                Some(user) => ask(io, shared, "334 UGFzc3dvcmQ6", "").await?.map(|_| user),
                 None => None,
             }
         }
@@ -356,9 +505,8 @@ async fn authenticate<R: AsyncRead + Unpin>(
 
 /// One SASL step: the response given with the AUTH command, else prompt for it.
 /// `None` when the client cancels with `*` or leaves.
-async fn ask<R: AsyncRead + Unpin>(
-    read: &mut BufReader<R>,
-    write: &mut OwnedWriteHalf,
+async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
     shared: &Shared,
     prompt: &str,
     given: &str,
@@ -366,8 +514,8 @@ async fn ask<R: AsyncRead + Unpin>(
     if !given.trim().is_empty() {
         return Ok(Some(given.trim().to_owned()));
     }
-    reply(write, shared, prompt).await?;
-    match read_command(read).await? {
+    reply(io, shared, prompt).await?;
+    match read_command(io).await? {
         Line::Text(line) if line.trim() != "*" => Ok(Some(line.trim().to_owned())),
         Line::Text(_) | Line::TooLong | Line::Closed => Ok(None),
     }
@@ -403,7 +551,11 @@ fn refusal(code: u16) -> String {
     format!("{code} {text}")
 }
 
-async fn reply(write: &mut OwnedWriteHalf, shared: &Shared, text: &str) -> io::Result<()> {
+async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut BufReader<S>,
+    shared: &Shared,
+    text: &str,
+) -> io::Result<()> {
     let delay = shared.delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -411,17 +563,27 @@ async fn reply(write: &mut OwnedWriteHalf, shared: &Shared, text: &str) -> io::R
     let mut bytes = Vec::with_capacity(text.len() + 2);
     bytes.extend_from_slice(text.as_bytes());
     bytes.extend_from_slice(b"\r\n");
-    write.write_all(&bytes).await
+    // Straight to the stream: BufReader buffers only reads.
+    let stream = io.get_mut();
+    stream.write_all(&bytes).await?;
+    stream.flush().await
 }
 
 async fn read_command<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> io::Result<Line> {
     let mut buf = Vec::new();
-    let n = read.take(COMMAND_LINE_LIMIT).read_until(b'\n', &mut buf).await?;
+    let n = read
+        .take(COMMAND_LINE_LIMIT)
+        .read_until(b'\n', &mut buf)
+        .await?;
     if n == 0 {
         return Ok(Line::Closed);
     }
     if !buf.ends_with(b"\n") {
-        return Ok(if n as u64 >= COMMAND_LINE_LIMIT { Line::TooLong } else { Line::Closed });
+        return Ok(if n as u64 >= COMMAND_LINE_LIMIT {
+            Line::TooLong
+        } else {
+            Line::Closed
+        });
     }
     let text = String::from_utf8_lossy(&buf);
     Ok(Line::Text(text.trim_end_matches(['\r', '\n']).to_owned()))
@@ -436,7 +598,10 @@ async fn read_data<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> io::Result<
     let mut at_line_start = true;
     loop {
         chunk.clear();
-        let n = read.take(DATA_CHUNK_LIMIT).read_until(b'\n', &mut chunk).await?;
+        let n = read
+            .take(DATA_CHUNK_LIMIT)
+            .read_until(b'\n', &mut chunk)
+            .await?;
         if n == 0 {
             return Ok(None);
         }
@@ -445,7 +610,11 @@ async fn read_data<R: AsyncRead + Unpin>(read: &mut BufReader<R>) -> io::Result<
         if line_start && (chunk == b".\r\n" || chunk == b".\n") {
             return Ok(Some(raw));
         }
-        let content = if line_start && chunk.starts_with(b".") { &chunk[1..] } else { &chunk[..] };
+        let content = if line_start && chunk.starts_with(b".") {
+            &chunk[1..]
+        } else {
+            &chunk[..]
+        };
         if raw.len() + content.len() <= MESSAGE_LIMIT {
             raw.extend_from_slice(content);
         } else if raw.len() <= MESSAGE_LIMIT {

@@ -3,8 +3,8 @@
 //! closing lines, written as templates. `[a|b]` picks one alternative,
 //! `{name}` fills in the article's place, people and numbers (see
 //! `copy::Sheet`). A line that starts with `#coast `, `#border ` or
-//! `#cold ` is only used for places that are on a coast, near a border,
-//! or have cold winters; `#before ` and `#after ` lines only in election
+//! `#cold ` (or `#front `) is only used for places that are on a coast,
+//! near a border, have cold winters (or are near the front line); `#before ` and `#after ` lines only in election
 //! pieces written before or after the vote.
 
 pub(super) struct Beat {
@@ -102,9 +102,11 @@ const WAR: Beat = Beat {
     standfirsts: &[
         "Deep into the war, residents of {place} describe a routine built around [sirens|power cuts|shelters], and a stubborn refusal to leave.",
         "[Local|Regional] reporters spent [a week|several days] with the [volunteers|engineers|teachers] who keep {place} running. Their account is one of exhaustion, improvisation and [dark humour|quiet pride].",
-        "In {place}, the front line is [never far away|a few dozen kilometres off]. So how does a city plan for a future it cannot see?",
+        "#front In {place}, the front line is [never far away|a few dozen kilometres off]. So how does a city plan for a future it cannot see?",
+        "In {place}, nobody knows what next winter will bring. So how does a city plan for a future it cannot see?",
         "The war has [emptied|reshaped] whole neighbourhoods of {place}. Those who remain are [rebuilding|improvising] with whatever they have.",
-        "From [the basement of a school|a repair shop|a volunteer kitchen] in {place}, a portrait of the people holding a front-line city together.",
+        "#front From [the basement of a school|a repair shop|a volunteer kitchen] in {place}, a portrait of the people holding a front-line city together.",
+        "From [the basement of a school|a repair shop|a volunteer kitchen] in {place}, a portrait of the people holding a city together through the war.",
         "[Sirens|Drones], blackouts and [funerals|farewells]: {place} has learned to live with all of them. It has not learned to accept them.",
     ],
     ledes: &[
@@ -123,8 +125,9 @@ const WAR: Beat = Beat {
         "[On a {season} morning|Early on {weekday}], the queue at the [water point|aid centre] in {place} is [mostly pensioners|longer than usual].",
     ],
     context: &[
-        "{place} [lies|sits] [a few dozen|barely {km}] kilometres from the front line, and [the city|its outskirts] [is|are] within range of [artillery|drones] [most nights|several times a week].",
-        "Before the full-scale invasion, the city had [roughly|about] {count_big} more inhabitants than it does today, [local officials|the mayor's office] estimate.",
+        "#front {place} [lies|sits] [a few dozen|barely {km}] kilometres from the front line, and [the city is|its outskirts are] within range of [artillery|drones] [most nights|several times a week].",
+        "Drones reach {place} [most nights|several times a week], and the air-defence units on the outskirts rarely rest.",
+        "Before the full-scale invasion, the city had [roughly|about] {count_big} more inhabitants than it does today, [local officials estimate|the mayor's office estimates].",
         "[Much|A large part] of the [city's industry|regional economy] has [moved west|shut down|shrunk], taking [jobs|tax revenue] with it.",
         "The [regional|municipal] administration has [encouraged|asked] families with [young|small] children to leave, but [many|thousands] have [returned|stayed].",
         "[Repeated strikes|Strikes] on energy infrastructure have made [blackouts|scheduled power cuts] a [routine|fixture] of daily life.",
@@ -136,7 +139,7 @@ const WAR: Beat = Beat {
     ],
     figures: &[
         "According to the city council, {count} buildings in {place} have been damaged since the start of the invasion, [about a third|{pct} percent] of them homes.",
-        "[A survey|A poll] by a local [research group|sociology institute] found that {pct} percent of residents [do not plan to leave|would not leave] [even if the fighting intensified|under any circumstances].",
+        "[A survey|A poll] by a local [research group|sociology institute] found that {pct} percent of residents [do not plan to leave|would not leave] [even if the fighting intensifies|under any circumstances].",
         "The [volunteer hub|charity] has [delivered|sent] more than {count} [generators|first-aid kits|stoves] to villages around {place} [this year|since the autumn].",
         "[Municipal|City] spending on [shelters|reinforced classrooms] has [grown|risen] to {money} this year, [roughly|nearly] {n_small} times [the pre-war figure|what it was before the invasion].",
         "Of the [doctors|teachers] who worked in {place} before the invasion, [about|fewer than] {pct} percent are still [here|working in the city].",

@@ -311,6 +311,8 @@ pub(super) struct Place {
     pub cold: bool,
     /// Near a land border or a border river.
     pub border: bool,
+    /// Within reach of the front line of the war.
+    pub front: bool,
 }
 
 #[expect(clippy::too_many_arguments, reason = "one row of the table of places")]
@@ -324,8 +326,10 @@ const fn place(
     seasons: Seasons,
     flags: &'static str,
 ) -> Place {
-    // flags: c = coast, a = arid, m = mountains, k = cold winters, b = border
+    // flags: c = coast, a = arid, m = mountains, k = cold winters, b = border,
+    // f = near the front line
     let b = flags.as_bytes();
+    let mut front = false;
     let mut border = false;
     let mut coast = false;
     let mut arid = false;
@@ -339,11 +343,12 @@ const fn place(
             b'm' => mountains = true,
             b'k' => cold = true,
             b'b' => border = true,
+            b'f' => front = true,
             _ => {}
         }
         i += 1;
     }
-    Place { city, country, region, culture, languages, currency, seasons, coast, arid, mountains, cold, border }
+    Place { city, country, region, culture, languages, currency, seasons, coast, arid, mountains, cold, border, front }
 }
 
 use Seasons::{Monsoon, North, South, Tropics};
@@ -360,15 +365,15 @@ pub(super) const PLACES: &[Place] = &[
     place("Naples", "Italy", "europe", &ITALIAN, &["it"], "euros", North, "cm"),
     place("Bologna", "Italy", "europe", &ITALIAN, &["it"], "euros", North, ""),
     place("Valencia", "Spain", "europe", &SPANISH, &["es"], "euros", North, "c"),
-    place("Kharkiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk", "pl"], "hryvnias", North, "kb"),
+    place("Kharkiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk", "pl"], "hryvnias", North, "kbf"),
     place("Kyiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk", "pl", "de"], "hryvnias", North, "k"),
     place("Odesa", "Ukraine", "ukraine", &UKRAINIAN, &["uk", "fr"], "hryvnias", North, "cb"),
-    place("Dnipro", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "k"),
-    place("Zaporizhzhia", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "k"),
+    place("Dnipro", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "kf"),
+    place("Zaporizhzhia", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "kf"),
     place("Lviv", "Ukraine", "ukraine", &UKRAINIAN, &["uk", "pl"], "hryvnias", North, "kb"),
-    place("Mykolaiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "c"),
+    place("Mykolaiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "cf"),
     place("Chernihiv", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "kb"),
-    place("Sumy", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "kb"),
+    place("Sumy", "Ukraine", "ukraine", &UKRAINIAN, &["uk"], "hryvnias", North, "kbf"),
     place("Blagoveshchensk", "Russia", "russia", &RUSSIAN, &["ru"], "roubles", North, "kb"),
     place("Kazan", "Russia", "russia", &RUSSIAN, &["ru"], "roubles", North, "k"),
     place("Yekaterinburg", "Russia", "russia", &RUSSIAN, &["ru"], "roubles", North, "k"),

@@ -811,6 +811,7 @@ fn suits(line: &str, place: &Place, after_vote: bool) -> bool {
         Some(("coast", _)) => place.coast,
         Some(("border", _)) => place.border,
         Some(("cold", _)) => place.cold,
+        Some(("front", _)) => place.front,
         Some(("before", _)) => !after_vote,
         Some(("after", _)) => after_vote,
         _ => true,
@@ -1101,7 +1102,7 @@ mod tests {
                 a.place = place;
                 let mut sheet = Sheet::new(&mut rng, &a);
                 for tpl in beat_banks.iter().chain(frames_banks).flat_map(|b| b.iter()) {
-                    assert!(!tpl.starts_with('#') || ["#coast ", "#border ", "#cold ", "#before ", "#after "].iter().any(|t| tpl.starts_with(t)), "{tpl}");
+                    assert!(!tpl.starts_with('#') || ["#coast ", "#border ", "#cold ", "#front ", "#before ", "#after "].iter().any(|t| tpl.starts_with(t)), "{tpl}");
                     let text = sheet.line(&mut rng, untagged(tpl));
                     assert!(!text.contains(['{', '}', '[', ']', '|', '#']), "{tpl} -> {text}");
                     assert!(!text.contains("  ") && !text.contains(",,") && !text.contains(" ,"), "{text}");
