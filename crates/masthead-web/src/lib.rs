@@ -15,6 +15,7 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod cache;
+pub mod cluster;
 pub mod error;
 pub mod media;
 pub mod meter;
@@ -106,6 +107,9 @@ pub struct Inner {
     pub meter: meter::MeterBook,
     pub mailer: masthead_mail::Mailer,
     pub payments: billing::Payments,
+    /// This process, in logs and change notices.
+    pub node_id: String,
+    pub leadership: cluster::Leadership,
 }
 
 /// Shared state handed to every handler; cheap to clone.
@@ -144,6 +148,8 @@ impl AppState {
             meter: meter::MeterBook::default(),
             mailer,
             payments,
+            node_id: format!("{}-{}", std::process::id(), auth::random_token().get(..6).unwrap_or("node")),
+            leadership: cluster::Leadership::default(),
             config,
         }));
         state.reload().await?;
@@ -195,8 +201,18 @@ impl AppState {
         self.site.read().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
     }
 
-    /// Drops cached pages and articles after a content change.
+    /// Drops cached pages and articles after a content change, here and,
+    /// on PostgreSQL, on every other node.
     pub fn invalidate(&self) {
+        self.invalidate_local();
+        if self.db.postgres_pool().is_some() {
+            let s = self.clone();
+            tokio::spawn(async move { cluster::announce_change(&s).await });
+        }
+    }
+
+    /// Drops this node's caches only.
+    pub fn invalidate_local(&self) {
         self.pages.invalidate();
         self.articles.invalidate();
     }

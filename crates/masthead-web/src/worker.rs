@@ -44,8 +44,17 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
 
 /// Claims and runs jobs until none is due. Returns how many ran.
 pub async fn drain(state: &AppState) -> usize {
+    drain_until(state, None).await
+}
+
+/// Like `drain`, but stops between jobs once `shutdown` is set, so a
+/// long queue never holds up a shutdown.
+pub async fn drain_until(state: &AppState, shutdown: Option<&watch::Receiver<bool>>) -> usize {
     let mut n = 0;
     loop {
+        if shutdown.is_some_and(|s| *s.borrow()) {
+            return n;
+        }
         let job = match state.db.claim_job(Utc::now(), LEASE).await {
             Ok(Some(j)) => j,
             Ok(None) => return n,
@@ -71,8 +80,10 @@ pub async fn drain(state: &AppState) -> usize {
     }
 }
 
-/// Publishes scheduled articles that are due; drops cached pages if any.
+/// The scheduler's tick: publishes scheduled articles that are due (and
+/// drops cached pages everywhere if any). Only the leader runs it.
 pub async fn tick(state: &AppState) {
+    metrics::counter!("masthead_scheduler_ticks_total", "node" => state.node_id.clone()).increment(1);
     match state.db.publish_due(Utc::now()).await {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(count = ids.len(), "published scheduled articles");
@@ -83,15 +94,19 @@ pub async fn tick(state: &AppState) {
     }
 }
 
-/// Runs the worker and scheduler until `shutdown` changes.
+/// Runs the worker, and the scheduler while this node leads, until
+/// `shutdown` changes.
 pub async fn run_forever(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    tokio::spawn(crate::cluster::lead(state.clone(), shutdown.clone()));
+    let mut interval = tokio::time::interval(Duration::from_millis(500));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                tick(&state).await;
-                drain(&state).await;
+                if state.leadership.is_leader() {
+                    tick(&state).await;
+                }
+                drain_until(&state, Some(&shutdown)).await;
             }
             _ = shutdown.changed() => return,
         }

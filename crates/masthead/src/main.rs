@@ -253,7 +253,9 @@ async fn serve(cfg: Config, db: Db) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = cfg.embedded_worker.then(|| tokio::spawn(masthead_web::worker::run_forever(state.clone(), stop_rx.clone())));
+    let listener_task = tokio::spawn(masthead_web::cluster::listen(state.clone(), stop_rx.clone()));
     tracing::info!(%addr, base_url = %cfg.base_url(), backend = ?db.backend(), "serving");
+    let flush_state = state.clone();
     let app = masthead_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("the server stopped")?;
     tracing::info!("shutting down");
@@ -261,6 +263,9 @@ async fn serve(cfg: Config, db: Db) -> anyhow::Result<()> {
     if let Some(w) = worker {
         let _ = w.await;
     }
+    let _ = listener_task.await;
+    // Reads counted in the last moments are written before we go.
+    flush_state.flush_meter().await;
     db.close().await;
     Ok(())
 }
@@ -268,11 +273,13 @@ async fn serve(cfg: Config, db: Db) -> anyhow::Result<()> {
 async fn worker(cfg: Config, db: Db) -> anyhow::Result<()> {
     let state = state(&cfg, db.clone(), None).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let handle = tokio::spawn(masthead_web::worker::run_forever(state, stop_rx));
+    let handle = tokio::spawn(masthead_web::worker::run_forever(state.clone(), stop_rx.clone()));
+    let listener_task = tokio::spawn(masthead_web::cluster::listen(state, stop_rx));
     tracing::info!("worker running");
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     let _ = handle.await;
+    let _ = listener_task.await;
     db.close().await;
     Ok(())
 }

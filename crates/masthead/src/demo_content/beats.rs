@@ -387,7 +387,7 @@ const ELECTIONS: Beat = Beat {
     ],
     scenes: &[
         "The campaign posters along {place}'s main avenue have [faded|been torn] [in the sun|by the wind], and nobody has bothered to replace them.",
-        "[At the bus station|In the covered market] of {place}, the talk turns to the election only when [prices|the cost of bread] [comes|come] up.",
+        "[At the bus station|In the covered market] of {place}, the talk turns to the election only when [prices come|the cost of bread comes] up.",
         "#before A campaign van crawls through the [old quarter|centre] of {place}, [playing|blaring] a jingle that nobody seems to recognise.",
         "#after Outside a polling station in a [school|sports hall] in {place}, a queue formed well before the doors opened.",
     ],
