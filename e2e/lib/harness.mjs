@@ -85,8 +85,12 @@ export async function visit(page, url, status = 200) {
   return res;
 }
 
-/** Saves full-page screenshots of the page at each width. */
-export async function shoot(page, name, { docs = false } = {}) {
+/**
+ * Saves full-page screenshots of the page at each width. With `docs`, also
+ * a JPEG for docs/screenshots, cut below `until` (a selector) or at a
+ * screenful or two, to keep the repository small.
+ */
+export async function shoot(page, name, { docs = false, until } = {}) {
   const before = page.viewportSize();
   fs.mkdirSync(path.join(ARTIFACTS, 'screenshots'), { recursive: true });
   for (const width of WIDTHS) {
@@ -95,8 +99,16 @@ export async function shoot(page, name, { docs = false } = {}) {
     const file = path.join(ARTIFACTS, 'screenshots', `${name}-${width}.png`);
     await page.screenshot({ path: file, fullPage: true });
     if (docs && DOCS_SHOTS) {
+      // JPEG keeps the committed pictures small enough for the repository.
       fs.mkdirSync(DOCS_SHOTS, { recursive: true });
-      fs.copyFileSync(file, path.join(DOCS_SHOTS, `${name}-${width}.png`));
+      const full = await page.evaluate(() => document.documentElement.scrollHeight);
+      let height = Math.min(full, width < 600 ? 2400 : 1800);
+      if (until) {
+        const box = await page.locator(until).first().boundingBox();
+        const top = await page.evaluate(() => window.scrollY);
+        if (box) height = Math.min(full, Math.ceil(box.y + top + box.height + 24));
+      }
+      await page.screenshot({ path: path.join(DOCS_SHOTS, `${name}-${width}.jpg`), fullPage: true, clip: { x: 0, y: 0, width, height }, type: 'jpeg', quality: 75 });
     }
   }
   if (before) await page.setViewportSize(before);

@@ -186,7 +186,10 @@ export async function defineJourney({ js }) {
       assert.ok(!sent.includes(probe), `the response sent hidden ${b.kind}: ${probe}`);
       assert.ok(!raw.includes(b.text.slice(0, 40)), `the raw response has hidden ${b.kind}`);
     }
-    if (js) await shoot(page, 'article-cut', { docs: true });
+    if (js) await shoot(page, 'article-cut', { docs: true, until: '.offer-end' });
+    await visit(page, '/subscribe');
+    assert.equal(await page.locator('.plans .plan').count(), 2, 'the offer has a page of its own');
+    if (js) await shoot(page, 'subscribe');
   });
 
   test(name('a reader creates a free account by emailed link; the meter follows them, and the cut article becomes whole'), async () => {
@@ -235,6 +238,10 @@ export async function defineJourney({ js }) {
     await visit(page, free.url);
     const box = page.locator('.article-body form[action*="newsletter"]').first();
     assert.equal(await box.count(), 1, 'a newsletter box inside the article body');
+    if (js) {
+      await box.scrollIntoViewIfNeeded();
+      await shoot(page, 'newsletter-signup', { docs: true });
+    }
     let seen = mailbox.mark();
     await box.locator('input[type=email]').fill(address);
     await box.locator('button[type=submit], input[type=submit]').first().click();
