@@ -49,6 +49,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Copy the whole publication into another database (e.g. SQLite to PostgreSQL), then compare counts
+    Copy {
+        /// The destination: postgres://USER@HOST/DB or sqlite:PATH; migrated first, must hold no articles
+        #[arg(long)]
+        to: String,
+    },
     /// Billing: reconcile local subscriptions with the payment provider
     Billing {
         #[command(subcommand)]
@@ -170,6 +176,19 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             for s in db.staff().await? {
                 println!("{}\t{}\t{}", s.email, s.role.as_str(), s.name);
             }
+            Ok(())
+        }
+        Command::Copy { to } => {
+            let from = open(&cfg, false).await?;
+            let dest = Db::connect(&to).await?;
+            dest.migrate().await?;
+            let counts = from.copy_to(&dest).await?;
+            for (table, n) in &counts {
+                println!("{table}: {n}");
+            }
+            println!("Copied {} tables to {}; every count matches. Media files stay in {}.", counts.len(), masthead_db::redact_url(&to), cfg.data_dir.display());
+            from.close().await;
+            dest.close().await;
             Ok(())
         }
         Command::Billing { command: BillingCommand::Reconcile } => {

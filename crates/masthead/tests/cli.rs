@@ -240,3 +240,60 @@ fn the_meter_holds_across_two_nodes_on_postgres() {
     assert!(!again.contains("class=\"offer\""), "re-reading is free on any node");
     rt.block_on(pg.cleanup());
 }
+
+/// The move from SQLite to PostgreSQL: a whole demo publication, counts and
+/// contents compared.
+#[test]
+fn a_publication_moves_from_sqlite_to_postgres_with_nothing_lost() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(pg) = rt.block_on(masthead_db::testing::postgres()) else {
+        eprintln!("note: {} not set; the move test needs PostgreSQL", masthead_db::testing::POSTGRES_ENV);
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = run(masthead(dir.path()).args(["demo", "--no-serve", "--articles", "25", "--seed", "11"]).env("MASTHEAD_DATA_DIR", &data));
+    assert!(demo.status.success(), "{}", text(&demo));
+    let sqlite_url = format!("sqlite:{}", data.join("masthead.db").display());
+    let moved = run(masthead(dir.path()).args(["copy", "--to", &pg.url]).env("MASTHEAD_DATABASE_URL", &sqlite_url).env("MASTHEAD_DATA_DIR", &data));
+    assert!(moved.status.success(), "{}", text(&moved));
+    let out = text(&moved);
+    assert!(out.contains("articles: 25"), "{out}");
+    // A second copy into a full publication is refused, nothing touched.
+    let again = run(masthead(dir.path()).args(["copy", "--to", &pg.url]).env("MASTHEAD_DATABASE_URL", &sqlite_url).env("MASTHEAD_DATA_DIR", &data));
+    assert!(!again.status.success() && text(&again).contains("already has articles"), "{}", text(&again));
+    rt.block_on(async {
+        let lite = masthead_db::Db::connect(&sqlite_url).await.unwrap();
+        let now = chrono::Utc::now();
+        let a = lite.published(masthead_db::ListFilter::All, now, 100, 0).await.unwrap();
+        let b = pg.db.published(masthead_db::ListFilter::All, now, 100, 0).await.unwrap();
+        assert_eq!(a.total, b.total);
+        for (x, y) in a.items.iter().zip(b.items.iter()) {
+            assert_eq!(x, y, "teasers match");
+            let mut full_a = lite.article_by_slug(&x.slug).await.unwrap().unwrap();
+            let full_b = pg.db.article_by_slug(&y.slug).await.unwrap().unwrap();
+            // PostgreSQL keeps timestamps to the microsecond; SQLite's text
+            // keeps nanoseconds. Compare at PostgreSQL's precision.
+            let micros = |t: chrono::DateTime<chrono::Utc>| chrono::DurationRound::duration_trunc(t, chrono::Duration::microseconds(1)).unwrap();
+            full_a.created_at = micros(full_a.created_at);
+            full_a.updated_at = micros(full_a.updated_at);
+            assert_eq!(full_a, full_b, "every field of every article matches");
+        }
+        assert_eq!(lite.active_plans().await.unwrap(), pg.db.active_plans().await.unwrap());
+        let micros = |t: chrono::DateTime<chrono::Utc>| chrono::DurationRound::duration_trunc(t, chrono::Duration::microseconds(1)).unwrap();
+        let staff_a: Vec<_> = lite.staff().await.unwrap().into_iter().map(|mut s| { s.created_at = micros(s.created_at); s }).collect();
+        assert_eq!(staff_a, pg.db.staff().await.unwrap());
+        assert_eq!(lite.settings().await.unwrap(), pg.db.settings().await.unwrap());
+        // New rows on PostgreSQL get fresh ids.
+        let t = pg.db.upsert_tag(masthead_core::TagKind::Topic, "brand-new-topic", "New", "").await.unwrap();
+        assert!(t.id > 0);
+        lite.close().await;
+    });
+    // The moved publication serves.
+    let port = free_port();
+    let _node = start_node(dir.path(), &pg.url, port);
+    let (status, home) = http_get(port, "/").unwrap();
+    assert_eq!(status, 200);
+    assert!(home.contains("The Meridian Dispatch"));
+    rt.block_on(pg.cleanup());
+}
