@@ -35,6 +35,7 @@ macro_rules! on_write {
 pub mod articles;
 pub mod billing;
 pub mod cluster;
+pub mod feeds;
 pub mod jobs;
 pub mod media;
 pub mod meter;
