@@ -352,8 +352,14 @@ fn item(state: &AppState, a: &Article, access: &Access) -> Item {
     if let Some(h) = &a.hero {
         html.push_str(&masthead_render::render_figure(h, &state.dims(), "hero", true));
     }
-    for b in &a.blocks[..visible] {
-        html.push_str(&b.html);
+    for (i, b) in a.blocks[..visible].iter().enumerate() {
+        // The dateline opens the first paragraph, as on the page.
+        match b.html.strip_prefix("<p>") {
+            Some(rest) if i == 0 && !a.dateline.is_empty() => {
+                html.push_str(&format!("<p><span class=\"dateline\">{} —</span> {rest}", escape(&a.dateline.to_uppercase())));
+            }
+            _ => html.push_str(&b.html),
+        }
         html.push('\n');
     }
     if !access.is_full() {

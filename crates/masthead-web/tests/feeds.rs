@@ -86,6 +86,7 @@ async fn fixture(db: Db) -> Fixture {
     ] {
         let body = (0..BLOCKS).map(|i| format!("Paragraph {i} says {} & more <b>{}</b>.", marker(slug, i), i)).collect::<Vec<_>>().join("\n\n");
         let d = ArticleDraft {
+            dateline: if slug == "free-one" { "Kyiv".into() } else { String::new() },
             headline: format!("The {slug} story & \"quotes\""),
             slug: Some(slug.into()),
             standfirst: format!("Standfirst of {slug}."),
@@ -207,6 +208,7 @@ async fn public_feeds_parse_back_in_order_with_gated_articles_cut() {
         }
         assert!(rss.body.contains("<![CDATA["), "HTML travels as CDATA");
         assert!(content("free-one").contains("src=\"http://news.test/media/"), "{ctx}: pictures have absolute addresses");
+        assert!(content("free-one").contains("<p><span class=\"dateline\">KYIV —</span> Paragraph 0 says"), "{ctx}: the dateline opens the story");
         assert!(rss.body.contains("<title>The Dispatch</title>"));
         assert!(rss.body.contains("<atom:link href=\"http://news.test/feed.xml\" rel=\"self\""));
         assert!(rss.body.contains("The free-one story &amp; &quot;quotes&quot;"), "titles are escaped");
