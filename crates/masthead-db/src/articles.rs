@@ -59,7 +59,7 @@ pub struct Page<T> {
 }
 
 #[derive(sqlx::FromRow)]
-struct ArticleRow {
+pub(crate) struct ArticleRow {
     id: i64,
     slug: String,
     headline: String,
@@ -412,45 +412,55 @@ impl Db {
     }
 
     async fn hydrate(&self, row: ArticleRow) -> Result<Article> {
-        let ids = [row.id];
+        self.hydrate_many(vec![row]).await?.pop().ok_or(DbError::NotFound)
+    }
+
+    /// Whole articles for rows, with their bylines and tags looked up once
+    /// for all of them (five queries, however many articles).
+    pub(crate) async fn hydrate_many(&self, rows: Vec<ArticleRow>) -> Result<Vec<Article>> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut authors = self.authors_of(&ids).await?;
         let mut topics = self.tags_of(TagKind::Topic, &ids).await?;
         let mut regions = self.tags_of(TagKind::Region, &ids).await?;
-        let section = match row.section_id {
-            Some(id) => self.tags_by_ids(TagKind::Section, &[id]).await?.remove(&id),
-            None => None,
-        };
-        let _ = row.revision;
-        Ok(Article {
-            id: row.id,
-            slug: row.slug,
-            headline: row.headline,
-            standfirst: row.standfirst,
-            dateline: row.dateline,
-            hero: row.hero_json.as_deref().map(|s| parse_json::<Figure>("articles.hero_json", s)).transpose()?,
-            body_markdown: row.body_markdown,
-            blocks: parse_json("articles.blocks_json", &row.blocks_json)?,
-            render_problems: parse_json("articles.problems_json", &row.problems_json)?,
-            access: access(&row.access)?,
-            status: ArticleStatus::parse(&row.status).ok_or_else(|| DbError::corrupt("articles.status", &row.status))?,
-            section,
-            authors: authors.remove(&row.id).unwrap_or_default(),
-            topics: topics.remove(&row.id).unwrap_or_default(),
-            regions: regions.remove(&row.id).unwrap_or_default(),
-            provenance: row
-                .provenance_json
-                .as_deref()
-                .map(|s| parse_json::<Provenance>("articles.provenance_json", s))
-                .transpose()?,
-            seo_title: row.seo_title,
-            seo_description: row.seo_description,
-            word_count: u32::try_from(row.word_count).unwrap_or(0),
-            reading_minutes: u32::try_from(row.reading_minutes).unwrap_or(1),
-            published_at: row.published_at,
-            scheduled_for: row.scheduled_for,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
+        let mut section_ids: Vec<i64> = rows.iter().filter_map(|r| r.section_id).collect();
+        section_ids.sort_unstable();
+        section_ids.dedup();
+        let sections = self.tags_by_ids(TagKind::Section, &section_ids).await?;
+        rows.into_iter()
+            .map(|row| {
+                let _ = row.revision;
+                Ok(Article {
+                    id: row.id,
+                    section: row.section_id.and_then(|id| sections.get(&id).cloned()),
+                    authors: authors.remove(&row.id).unwrap_or_default(),
+                    topics: topics.remove(&row.id).unwrap_or_default(),
+                    regions: regions.remove(&row.id).unwrap_or_default(),
+                    slug: row.slug,
+                    headline: row.headline,
+                    standfirst: row.standfirst,
+                    dateline: row.dateline,
+                    hero: row.hero_json.as_deref().map(|s| parse_json::<Figure>("articles.hero_json", s)).transpose()?,
+                    body_markdown: row.body_markdown,
+                    blocks: parse_json("articles.blocks_json", &row.blocks_json)?,
+                    render_problems: parse_json("articles.problems_json", &row.problems_json)?,
+                    access: access(&row.access)?,
+                    status: ArticleStatus::parse(&row.status).ok_or_else(|| DbError::corrupt("articles.status", &row.status))?,
+                    provenance: row
+                        .provenance_json
+                        .as_deref()
+                        .map(|s| parse_json::<Provenance>("articles.provenance_json", s))
+                        .transpose()?,
+                    seo_title: row.seo_title,
+                    seo_description: row.seo_description,
+                    word_count: u32::try_from(row.word_count).unwrap_or(0),
+                    reading_minutes: u32::try_from(row.reading_minutes).unwrap_or(1),
+                    published_at: row.published_at,
+                    scheduled_for: row.scheduled_for,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                })
+            })
+            .collect()
     }
 
     async fn teasers(&self, rows: Vec<TeaserRow>) -> Result<Vec<Teaser>> {

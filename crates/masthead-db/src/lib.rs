@@ -36,6 +36,7 @@ pub mod articles;
 pub mod billing;
 pub mod cluster;
 pub mod copy;
+pub mod feeds;
 pub mod jobs;
 pub mod media;
 pub mod meter;

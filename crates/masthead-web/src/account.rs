@@ -356,12 +356,13 @@ pub async fn account(State(state): State<AppState>, reader: ReaderCtx, headers: 
     let t = form_token(&state, &reader, &headers);
     let subscription = crate::billing::subscription_view(&state, me.id).await?;
     let test_mode = matches!(state.payments, crate::billing::Payments::Demo);
+    let private_feed = crate::feeds::private_feed_view(&state, me.id).await?;
     page(
         &state,
         &reader,
         "account/account.html",
         minijinja::context! {
-            chrome => chrome(&state, "/account"), csrf => t.token, email => me.email, name => me.name, subscription, test_mode,
+            chrome => chrome(&state, "/account"), csrf => t.token, email => me.email, name => me.name, subscription, test_mode, private_feed,
             has_password => r.password_hash.is_some(), benefits, full_access => me.entitlements.has(Benefit::FullAccess),
             reads, quota => policy.meter.registered_quota, notice => q.sent,
         },

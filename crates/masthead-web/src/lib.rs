@@ -12,11 +12,13 @@ use masthead_media::MediaStore;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub mod admin;
+pub mod ads;
 pub mod auth;
 pub mod billing;
 pub mod cache;
 pub mod cluster;
 pub mod error;
+pub mod feeds;
 pub mod media;
 pub mod meter;
 pub mod paywall;
@@ -25,6 +27,7 @@ pub mod account;
 pub mod newsroom;
 pub mod ops;
 pub mod router;
+pub mod seo;
 pub mod site;
 pub mod theme;
 pub mod views;
@@ -58,6 +61,10 @@ pub struct WebConfig {
     /// The From address of account mail.
     pub mail_from: String,
     pub billing: billing::BillingConfig,
+    /// Extra image sources for the content security policy (e.g.
+    /// "https://ads.example.com"), for ad snippets whose pictures are served
+    /// by a third party; empty allows only this site.
+    pub csp_extra: String,
 }
 
 impl WebConfig {
@@ -99,6 +106,10 @@ pub struct Inner {
     pub pages: cache::PageCache,
     /// Published articles by slug, with the article that follows each.
     pub articles: cache::Cache<std::sync::Arc<site::ArticleEntry>>,
+    /// The newest whole articles of each feed's list.
+    pub feed_articles: cache::Cache<std::sync::Arc<Vec<masthead_core::Article>>>,
+    /// The ad slots as pages get them.
+    pub ads: RwLock<Arc<ads::Ads>>,
     pub metrics: Option<PrometheusHandle>,
     pub limits: auth::RateLimits,
     pub crawlers: reader::Networks,
@@ -134,6 +145,8 @@ impl AppState {
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
             articles: cache::Cache::new(config.page_cache_ttl),
+            feed_articles: cache::Cache::new(config.page_cache_ttl),
+            ads: RwLock::new(Arc::new(ads::Ads::default())),
             db,
             theme,
             media,
@@ -193,6 +206,10 @@ impl AppState {
         if let Ok(mut p) = self.paywall.write() {
             *p = paywall;
         }
+        let ads = ads::Ads::new(&ads::AdSettings::from_settings(&settings), &self.theme, &self.site(), &self.plans());
+        if let Ok(mut a) = self.ads.write() {
+            *a = Arc::new(ads);
+        }
         self.invalidate();
         Ok(())
     }
@@ -215,6 +232,7 @@ impl AppState {
     pub fn invalidate_local(&self) {
         self.pages.invalidate();
         self.articles.invalidate();
+        self.feed_articles.invalidate();
     }
 
     pub fn policy(&self) -> paywall::Paywall {
@@ -228,6 +246,11 @@ impl AppState {
     /// Writes batched meter reads now (at shutdown, and in tests).
     pub async fn flush_meter(&self) {
         self.meter.flush(&self.db, self.policy().meter.window).await;
+    }
+
+    /// The ad slots, rendered.
+    pub fn ads(&self) -> Arc<ads::Ads> {
+        self.ads.read().map(|a| a.clone()).unwrap_or_default()
     }
 
     pub fn dims(&self) -> HashMap<String, (u32, u32)> {

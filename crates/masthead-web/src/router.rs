@@ -15,12 +15,27 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorInfo;
-use crate::{account, admin, billing, media, ops, site, AppState};
+use crate::{account, admin, ads, billing, feeds, media, ops, seo, site, AppState};
 
-/// The content security policy for every page: nothing from other hosts,
-/// no inline scripts.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                   object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+/// The content security policy for every page: nothing from other hosts
+/// (but the operator's extra image sources, for ads), no inline scripts.
+fn csp(img_extra: &str) -> String {
+    let extra: String = img_extra.split_whitespace().filter(|s| bad_csp_source(s).is_none()).map(|s| format!(" {s}")).collect();
+    format!(
+        "default-src 'self'; img-src 'self' data:{extra}; style-src 'self'; script-src 'self'; \
+         object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// The first of space-separated CSP sources that is not a plain host
+/// source (`https://ads.example.com`, `*.example.com`), if any: nothing
+/// that could end the directive or add a keyword.
+pub fn bad_csp_source(sources: &str) -> Option<String> {
+    sources
+        .split_whitespace()
+        .find(|s| !s.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:/*_".contains(&b)) || *s == "*" || s.contains("//*"))
+        .map(str::to_string)
+}
 
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
@@ -58,11 +73,25 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/login", get(admin::login_form).post(admin::login))
         .route("/admin/logout", post(admin::logout))
         .route("/admin/media", get(admin::media_form).post(admin::media_upload))
+        .route("/admin/ads", get(ads::desk).post(ads::save))
+        .route("/account/feed", post(feeds::new_private_feed))
+        .route("/robots.txt", get(seo::robots))
+        .route("/sitemap.xml", get(seo::sitemap_index))
+        .route("/sitemaps/{file}", get(seo::sitemap))
+        .route("/feed.xml", get(feeds::site_rss))
+        .route("/atom.xml", get(feeds::site_atom))
+        .route("/feed.json", get(feeds::site_json))
+        .route("/topic/{slug}/{file}", get(feeds::topic_feed))
+        .route("/region/{slug}/{file}", get(feeds::region_feed))
+        .route("/section/{slug}/{file}", get(feeds::section_feed))
+        .route("/author/{slug}/{file}", get(feeds::author_feed))
+        .route("/feeds/private/{token}/{file}", get(feeds::private_feed))
         .fallback(site::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
         .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));
 
     let upload_limit = state.config.media_max_bytes + 64 * 1024;
+    let policy = HeaderValue::from_str(&csp(&state.config.csp_extra)).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -72,7 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/hooks/stripe", post(billing::stripe_webhook))
         .merge(pages)
         .layer(DefaultBodyLimit::max(upload_limit))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(policy, security_headers))
+        .layer(middleware::from_fn(seo::noindex_private))
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
@@ -103,6 +133,7 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     let signed_in = crate::auth::cookie(req.headers(), crate::reader::SESSION_COOKIE)
         .and_then(|c| crate::auth::verify(&state.config.secret_key, "reader", &c))
         .is_some();
+    let headers = signed_in.then(|| req.headers().clone());
     let res = next.run(req).await;
     let is_html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !is_html {
@@ -112,15 +143,25 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     let Ok(bytes) = axum::body::to_bytes(body, 8 * 1024 * 1024).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
-    if !bytes.windows(site::ACCOUNT_SLOT.len()).any(|w| w == site::ACCOUNT_SLOT.as_bytes()) {
+    let has_account = bytes.windows(site::ACCOUNT_SLOT.len()).any(|w| w == site::ACCOUNT_SLOT.as_bytes());
+    let has_ads = ads::has_marker(&bytes);
+    if !has_account && !has_ads {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     }
+    // Ads: anonymous readers get them without a lookup; a signed-in
+    // reader's benefits are looked up only when there is an ad to withhold.
+    let slots = state.ads();
+    let ad_free = match &headers {
+        Some(h) if has_ads && !slots.is_empty() => ads::ad_free(&state, h).await,
+        _ => false,
+    };
+    let bytes = slots.fill(&bytes, ad_free);
     let links = if signed_in {
         "<a href=\"/account\">Account</a>".to_string()
     } else {
         site::account_links(None)
     };
-    let body = site::personalize(&bytes, &links, "");
+    let body = if has_account { site::personalize(&bytes, &links, "") } else { bytes };
     if signed_in {
         parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }
@@ -129,14 +170,14 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(State(policy): State<HeaderValue>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html")) {
-        h.insert("content-security-policy", HeaderValue::from_static(CSP));
+        h.insert("content-security-policy", policy);
     }
     res
 }

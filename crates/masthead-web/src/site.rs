@@ -134,9 +134,10 @@ fn render_list(
     let items: Vec<TeaserView> = list.items.iter().map(|t| TeaserView::new(t, &dims)).collect();
     let pagination = Pagination::new(base, page, PER_PAGE, list.total);
     let path = if page > 1 { format!("{base}?page={page}") } else { base.to_string() };
+    let feed = crate::feeds::feed_for_list(base);
     Ok(s.theme.render(
         "list.html",
-        minijinja::context! { chrome => chrome(s, &path), title, description, author, items, pagination, total => list.total },
+        minijinja::context! { chrome => chrome(s, &path), title, description, author, items, pagination, total => list.total, feed },
     )?)
 }
 
@@ -269,11 +270,12 @@ fn render_article(
         let continues = n.blocks.len() > visible.len() + more.len();
         NextView { teaser: TeaserView::new(&n.teaser(), &dims), visible, more, continues }
     });
-    let site = state.site();
-    let jsonld = views::news_article_jsonld(a, &site.name, &state.config.base_url, &dims);
+    let jsonld = crate::seo::news_article_jsonld(state, a);
+    let share = crate::seo::share_meta(state, a);
+    let ad_at = state.ads().in_article_at(&a.blocks[..visible]);
     Ok(state.theme.render(
         "article.html",
-        minijinja::context! { chrome => chrome(state, &view.url), article => view, next, cut, jsonld, gift },
+        minijinja::context! { chrome => chrome(state, &view.url), article => view, next, cut, jsonld, gift, share, ad_at },
     )?)
 }
 
@@ -350,6 +352,7 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
         )?,
         _ => String::new(),
     };
+    let body = state.ads().fill(&body, reader.entitlements().has(Benefit::AdFree));
     let body = personalize(&body, &account_links(reader.signed_in.as_ref()), &banner);
     let new_anon = if access.counts() { paywall::record_read(&state, &reader, a.id, now) } else { None };
     let mut res = (
@@ -365,7 +368,7 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
     let cache = if shareable { "public, max-age=0, s-maxage=60" } else { "private, no-store" };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::VARY, HeaderValue::from_static("Cookie"));
-    if gift {
+    if gift || print {
         h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     }
     if let Some((_, cookie)) = new_anon {

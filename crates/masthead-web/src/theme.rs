@@ -20,6 +20,7 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "home.html", "article.html", "list.html", "error.html", "macros.html",
     "admin/base.html", "admin/login.html", "admin/index.html", "admin/media.html",
+    "admin/ads.html", "ads/slot.html",
     "offer.html", "meter_banner.html", "print.html", "subscribe.html",
     "account/login.html", "account/sent.html", "account/verify.html", "account/link_invalid.html",
     "account/account.html", "account/deleted.html", "account/gift.html",

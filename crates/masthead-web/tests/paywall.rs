@@ -225,6 +225,28 @@ async fn the_leak_matrix() {
             let m = present(&members.body, "members");
             let full_access = ["trialing", "active", "past due, in grace", "verified crawler"].contains(&who.name);
             assert_eq!(m.len(), if full_access { BLOCKS } else { PREVIEW }, "{ctx}: subscribers-only article");
+            // Channel: the public feeds, the same for everyone (a verified
+            // crawler included): never more than the preview of a gated article.
+            for feed in ["/feed.xml", "/atom.xml", "/feed.json"] {
+                let body = get_as(&f.app.router, feed, &who.cookies, who.ip, who.ua).await.body;
+                assert_eq!(present(&body, "secret"), (0..PREVIEW).collect::<Vec<_>>(), "{ctx}: {feed}, metered article");
+                assert_eq!(present(&body, "members"), (0..PREVIEW).collect::<Vec<_>>(), "{ctx}: {feed}, subscribers-only article");
+                assert_eq!(present(&body, "front").len(), BLOCKS, "{ctx}: {feed}, free article whole");
+            }
+            // Channel: the reader's private feed, by their entitlements alone
+            // (a feed never uses the meter).
+            if who.cookies.contains("mh_session=") {
+                let account = get_as(&f.app.router, "/account", &who.cookies, who.ip, who.ua).await;
+                let made = post_form(&f.app.router, "/account/feed", &who.cookies, &format!("csrf={}", account.field("csrf"))).await;
+                assert_eq!(made.status, 303, "{ctx}");
+                let account = get_as(&f.app.router, "/account", &who.cookies, who.ip, who.ua).await;
+                let path = account.body.split("value=\"http://news.test").find(|s| s.starts_with("/feeds/private/")).unwrap().split('"').next().unwrap().to_string();
+                let body = get(&f.app.router, &path).await.body;
+                let expect = if full_access { BLOCKS } else { PREVIEW };
+                assert_eq!(present(&body, "secret").len(), expect, "{ctx}: private feed, metered article");
+                assert_eq!(present(&body, "members").len(), expect, "{ctx}: private feed, subscribers-only article");
+                assert!(present(&body, "secret").iter().all(|i| *i < expect), "{ctx}");
+            }
         }
         t.cleanup().await;
     }

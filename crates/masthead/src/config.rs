@@ -52,6 +52,8 @@ pub struct Config {
     pub stripe_webhook_secret: Option<String>,
     /// Stripe's API address; point it at a Stripe-compatible test server in tests
     pub stripe_api_base: Option<String>,
+    /// extra image sources allowed by the content security policy, space-separated (for ad pictures served by a third party)
+    pub csp_extra: String,
 }
 
 impl Default for Config {
@@ -78,15 +80,17 @@ impl Default for Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_base: None,
+            csp_extra: String::new(),
         }
     }
 }
 
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 22] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
     "media_max_mb", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
     "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
     "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
+    "csp_extra",
 ];
 
 pub const ENV_HELP: &str = "\
@@ -114,6 +118,9 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_BILLING_PROVIDER  demo (default: test mode, nothing is charged) or stripe
   MASTHEAD_STRIPE_SECRET_KEY, MASTHEAD_STRIPE_WEBHOOK_SECRET (comma-separated while rotating),
   MASTHEAD_STRIPE_API_BASE  Stripe settings; webhooks go to BASE_URL/hooks/stripe
+  MASTHEAD_CSP_EXTRA       space-separated image sources the content security policy also allows, e.g.
+                           https://ads.example.com (ad snippets keep no scripts or frames, only pictures
+                           and links; by default every picture must come from this site)
   Any variable may instead be given as NAME_FILE=/path/to/file holding the value.";
 
 /// Loads the configuration from its sources, in order.
@@ -168,6 +175,9 @@ impl Config {
         }
         if self.media_max_mb == 0 || self.media_max_mb > 200 {
             bail!("MASTHEAD_MEDIA_MAX_MB / media_max_mb must be between 1 and 200");
+        }
+        if let Some(bad) = masthead_web::router::bad_csp_source(&self.csp_extra) {
+            bail!("MASTHEAD_CSP_EXTRA / csp_extra: {bad:?} is not an image source such as https://ads.example.com");
         }
         Ok(())
     }
@@ -237,6 +247,7 @@ impl Config {
                 stripe_webhook_secret: self.stripe_webhook_secret.clone().unwrap_or_default(),
                 stripe_api_base: self.stripe_api_base.clone().unwrap_or_default(),
             },
+            csp_extra: self.csp_extra.clone(),
             base_url: self.base_url(),
             data_dir: self.data_dir.clone(),
             theme_dir: self.theme_dir.clone(),

@@ -67,6 +67,9 @@ async fn seed_offer(db: &masthead_db::Db, now: chrono::DateTime<Utc>) -> anyhow:
     db.upsert_plan(&annual, 1, now).await?;
     let paywall = masthead_web::paywall::Paywall::default();
     db.set_setting(masthead_web::paywall::SETTINGS_KEY, &serde_json::to_string(&paywall)?).await?;
+    // A house promotion after each article, which ad-free subscribers never see.
+    let ads = masthead_web::ads::AdSettings { end_of_article: masthead_web::ads::Fill::HousePromotion, ..Default::default() };
+    db.set_setting(masthead_web::ads::SETTINGS_KEY, &serde_json::to_string(&ads)?).await?;
     Ok(())
 }
 

@@ -40,11 +40,12 @@ fn help_documents_commands_and_configuration() {
 #[test]
 fn bad_configuration_is_one_clear_line_and_a_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str); 5] = [
         ("MASTHEAD_LISTEN", "not-an-address", "not an address:port"),
         ("MASTHEAD_DATABASE_URL", "mysql://x", "not understood"),
         ("MASTHEAD_DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing", "could not open the database at postgres://postgres@127.0.0.1:1/nothing"),
         ("MASTHEAD_LOG_FORMAT", "xml", "log_format"),
+        ("MASTHEAD_CSP_EXTRA", "https://ads.example 'unsafe-inline'", "csp_extra"),
     ];
     for (key, value, expect) in cases {
         let o = run(masthead(dir.path()).env(key, value).arg("migrate"));
@@ -145,6 +146,10 @@ fn demo_builds_a_publication_and_serves_it() {
     assert_eq!(status, 200);
     assert!(article.contains("class=\"headline\""));
     assert_eq!(http_get(port, "/healthz").unwrap().0, 200);
+    let (status, feed) = http_get(port, "/feed.xml").unwrap();
+    assert!(status == 200 && feed.contains("<rss version=\"2.0\"") && feed.contains(&format!("/article/{first}</link>")), "{feed}");
+    let (status, sitemap) = http_get(port, "/sitemap.xml").unwrap();
+    assert!(status == 200 && sitemap.contains("/sitemaps/news.xml"), "{sitemap}");
     let (_, metrics) = http_get(port, "/metrics").unwrap();
     assert!(metrics.contains("masthead_http_requests_total"), "{metrics}");
     // Graceful shutdown on SIGTERM.
