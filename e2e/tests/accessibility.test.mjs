@@ -153,6 +153,7 @@ test('keyboard: every form of the account page, in order', async () => {
     (f) => f.text === 'Save password',
     (f) => f.id === 'new-email',
     (f) => f.text === 'Send confirmation',
+    (f) => f.text === 'Make my private feed address',
     (f) => f.text === 'Sign out',
     (f) => f.text === 'Sign out on every device',
     (f) => f.id === 'confirm-delete',
