@@ -169,7 +169,7 @@ def perf_profile(pid, url, seconds, cookie, outdir, label):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import perf_summary
     data = os.path.join(outdir, f"perf-{label}.data")
-    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "--call-graph", "dwarf,8192",
+    rec = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499", "-g", "--call-graph", "dwarf,8192",
                             "-p", str(pid), "-o", data, "--", "sleep", str(seconds)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.3)

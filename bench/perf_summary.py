@@ -8,7 +8,7 @@ checks, hashing) but not the Masthead functions it calls. Samples with no
 Masthead frame are grouped by what they are doing: SQLite, the sqlx driver,
 socket reads and writes, hyper, the scheduler.
 
-    perf record -e cpu-clock -F 999 -g --call-graph dwarf,8192 -p PID -- sleep 5
+    perf record -e cpu-clock -F 499 -g --call-graph dwarf,8192 -p PID -- sleep 5
     perf script | python3 bench/perf_summary.py
 """
 

@@ -17,7 +17,8 @@
 #   BENCH_DURATION=10         seconds per wrk run (wrk -t2 -c64 --latency)
 #   BENCH_SCALES=1000,10000,100000   archive sizes to grow to ("" to skip)
 #   BENCH_NO_WRITE=1          leave docs/BENCHMARKS.md alone
-#   --perf                    after measuring, profile each scenario 5 s with perf (linux-perf)
+#   --perf                    after measuring, profile each scenario 5 s with perf (linux-perf;
+#                             resolving inlined frames takes ~40 s a scenario)
 #                             and print the share of CPU per Masthead function (bench/perf_summary.py)
 #   CARGO_TARGET_DIR          where to build (default: target/ in the workspace)
 #   BENCH_BINARY=PATH         measure this masthead binary instead of building one
@@ -30,7 +31,7 @@ ROOT=$(pwd)
 args=()
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,25p' "$0"; exec python3 bench/bench.py --help ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exec python3 bench/bench.py --help ;;
     *) args+=("$a") ;;
   esac
 done
@@ -74,7 +75,10 @@ else
   binary=$target/release/masthead
 fi
 
-# Bounded: the whole run takes about 3 minutes for SQLite and 2 more for
-# PostgreSQL on a 2-core machine; this stops a stuck run.
-exec timeout --signal=INT --kill-after=30 900 \
+# Bounded: the whole run takes about 3½ minutes for SQLite and 2 more for
+# PostgreSQL on a 2-core machine (--perf adds a few minutes of `perf script`);
+# this stops a stuck run.
+limit=900
+[[ $want_perf == 1 ]] && limit=2400
+exec timeout --signal=INT --kill-after=30 $limit \
   python3 bench/bench.py --binary "$binary" --pg-db "masthead_bench_$$" "${args[@]}"
