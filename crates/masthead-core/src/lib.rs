@@ -6,6 +6,7 @@ pub mod access;
 pub mod article;
 pub mod billing;
 pub mod error;
+pub mod search;
 pub mod slug;
 pub mod staff;
 
