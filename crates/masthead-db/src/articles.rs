@@ -9,6 +9,7 @@ use masthead_core::{
     Teaser,
 };
 
+use crate::search::queue_reindex_sql;
 use crate::{placeholders, Db, DbError, Result};
 
 /// Looks up a tag's id by slug inside a transaction; a missing one is a
@@ -85,8 +86,8 @@ pub(crate) struct ArticleRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TeaserRow {
-    id: i64,
+pub(crate) struct TeaserRow {
+    pub(crate) id: i64,
     slug: String,
     headline: String,
     standfirst: String,
@@ -99,7 +100,7 @@ struct TeaserRow {
     published_at: Option<DateTime<Utc>>,
 }
 
-const TEASER_COLS: &str = "a.id, a.slug, a.headline, a.standfirst, a.dateline, a.hero_json, a.access, a.section_id, a.provenance_json, a.reading_minutes, a.published_at";
+pub(crate) const TEASER_COLS: &str = "a.id, a.slug, a.headline, a.standfirst, a.dateline, a.hero_json, a.access, a.section_id, a.provenance_json, a.reading_minutes, a.published_at";
 
 #[derive(sqlx::FromRow)]
 struct LinkedAuthor {
@@ -186,6 +187,7 @@ impl Db {
             .fetch_one(&mut *tx)
             .await?;
             link_all(&mut tx, id, w.draft).await?;
+            queue_reindex_sql(id, now).execute(&mut *tx).await?;
             tx.commit().await?;
             id
         });
@@ -273,6 +275,7 @@ impl Db {
                 sqlx::query(&format!("DELETE FROM {table} WHERE article_id = $1")).bind(id).execute(&mut *tx).await?;
             }
             link_all(&mut tx, id, w.draft).await?;
+            queue_reindex_sql(id, now).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         self.article_by_id(id).await
@@ -463,7 +466,7 @@ impl Db {
             .collect()
     }
 
-    async fn teasers(&self, rows: Vec<TeaserRow>) -> Result<Vec<Teaser>> {
+    pub(crate) async fn teasers(&self, rows: Vec<TeaserRow>) -> Result<Vec<Teaser>> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut authors = self.authors_of(&ids).await?;
         let mut section_ids: Vec<i64> = rows.iter().filter_map(|r| r.section_id).collect();

@@ -32,6 +32,7 @@ macro_rules! on_write {
     };
 }
 
+pub mod archive;
 pub mod articles;
 pub mod billing;
 pub mod cluster;
@@ -42,6 +43,7 @@ pub mod media;
 pub mod meter;
 pub mod plans;
 pub mod readers;
+pub mod search;
 pub mod settings;
 pub mod staff;
 pub mod tags;
