@@ -85,8 +85,12 @@ fn term_of(words: Vec<String>, prefix: bool) -> Option<Term> {
 pub fn parse_query(input: &str) -> SearchQuery {
     let mut q = SearchQuery::default();
     let total = input.chars().count();
-    let text: String = input.chars().take(MAX_QUERY_CHARS).collect();
+    let mut text: String = input.chars().take(MAX_QUERY_CHARS).collect();
     if total > MAX_QUERY_CHARS {
+        // Never end on half a word: it would be looked for as a word.
+        if let Some(cut) = text.rfind(char::is_whitespace) {
+            text.truncate(cut);
+        }
         q.notes.push(format!("Your search was long; only its first {MAX_QUERY_CHARS} characters were used."));
     }
     let mut chars = text.chars().peekable();
@@ -444,9 +448,9 @@ mod tests {
 
     #[test]
     fn long_queries_are_cut_with_a_note() {
-        let long = "abc ".repeat(1250);
+        let long = "abcde ".repeat(1000);
         let q = parse_query(&long);
-        assert_eq!(q.all.len(), 1, "repeated words collapse");
+        assert_eq!(q.all.len(), 1, "repeated words collapse, and no half word is left at the cut");
         assert_eq!(q.notes.len(), 1);
         let many = (0..40).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
         let q = parse_query(&many);

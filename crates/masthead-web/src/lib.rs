@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 pub mod admin;
 pub mod ads;
+pub mod archive;
 pub mod auth;
 pub mod billing;
 pub mod cache;
@@ -28,6 +29,7 @@ pub mod newsroom;
 pub mod ops;
 pub mod router;
 pub mod seo;
+pub mod search;
 pub mod site;
 pub mod theme;
 pub mod views;
@@ -210,6 +212,7 @@ impl AppState {
         if let Ok(mut a) = self.ads.write() {
             *a = Arc::new(ads);
         }
+        search::keep_index_in_step(self, &settings).await?;
         self.invalidate();
         Ok(())
     }

@@ -15,7 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ErrorInfo;
-use crate::{account, admin, ads, billing, feeds, media, ops, seo, site, AppState};
+use crate::{account, admin, ads, archive, billing, feeds, media, ops, search, seo, site, AppState};
 
 /// The content security policy for every page: nothing from other hosts
 /// (but the operator's extra image sources, for ads), no inline scripts.
@@ -69,6 +69,11 @@ pub fn router(state: AppState) -> Router {
         .route("/region/{slug}", get(site::region))
         .route("/section/{slug}", get(site::section))
         .route("/author/{slug}", get(site::author))
+        .route("/search", get(search::search))
+        .route("/archive", get(archive::years))
+        .route("/archive/{year}", get(archive::year))
+        .route("/archive/{year}/{month}", get(archive::month))
+        .route("/archive/{year}/{month}/{day}", get(archive::day))
         .route("/admin", get(admin::index))
         .route("/admin/login", get(admin::login_form).post(admin::login))
         .route("/admin/logout", post(admin::logout))

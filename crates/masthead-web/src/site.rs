@@ -57,7 +57,7 @@ pub fn html(body: Bytes) -> Response {
 }
 
 /// Serves a page from the cache, or renders and caches it.
-async fn cached<F, Fut>(state: &AppState, key: String, render: F) -> AppResult<Response>
+pub(crate) async fn cached<F, Fut>(state: &AppState, key: String, render: F) -> AppResult<Response>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = AppResult<String>>,

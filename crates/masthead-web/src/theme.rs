@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "email/billing.txt", "email/billing.html", "email/gift.txt", "email/gift.html",
     "billing/confirm.html", "billing/demo_checkout.html", "billing/done.html", "billing/unavailable.html",
     "billing/gift.html", "billing/redeem.html",
+    "search.html", "archive.html", "archive_day.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg");

@@ -38,6 +38,7 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
             let id = p["event"].as_str().ok_or("no event id")?;
             crate::billing::process_event(state, id).await
         }
+        masthead_db::search::JOB_REINDEX => crate::search::run_reindex(state, &job.payload).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }
