@@ -372,15 +372,16 @@ fn filter_sql(req: &SearchRequest<'_>, sql: &mut Sql) -> String {
 }
 
 /// `WITH ... hits AS (id, section_id, published_at, score)`: the matching
-/// articles, lower score first for relevance. The one place where search
-/// SQL differs by backend.
-fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql) -> String {
+/// articles, lower score first for relevance (0 for all when `ranked` is
+/// false: counting needs no ranking, and ranking is most of the cost). The
+/// one place where search SQL differs by backend.
+fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql, ranked: bool) -> String {
     let reach = req.searcher.reach();
     let can_read = readable(&reach, sql);
     match backend {
         Backend::Sqlite => {
             // bm25 weights per column: headline, standfirst, byline, lead, rest.
-            let rank = "bm25(search_fts, 10.0, 4.0, 2.0, 1.0, 1.0)";
+            let rank = if ranked { "bm25(search_fts, 10.0, 4.0, 2.0, 1.0, 1.0)" } else { "0.0" };
             let mut arms = Vec::new();
             if !matches!(can_read, Readable::Nothing) {
                 let q = sql.arg(Arg::Text(fts5_expr(req.query)));
@@ -395,8 +396,11 @@ fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql) -> String 
                 _ => String::new(),
             };
             let filters = filter_sql(req, sql);
+            // MATERIALIZED: the full-text match must drive the join. Left
+            // to itself, SQLite may scan the articles and run the match once
+            // per article.
             format!(
-                "WITH m AS ({}),
+                "WITH m AS MATERIALIZED ({}),
                  hits AS (SELECT a.id, a.section_id, a.published_at, m.score AS score
                           FROM m JOIN articles a ON a.id = m.id JOIN search_documents d ON d.article_id = a.id
                           WHERE {filters}{which})",
@@ -406,7 +410,7 @@ fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql) -> String 
         Backend::Postgres => {
             let q = sql.arg(Arg::Text(tsquery(req.query)));
             let tsq = format!("to_tsquery('english', {q})");
-            let (matches, score) = match &can_read {
+            let (matches, mut score) = match &can_read {
                 Readable::All => (format!("d.full_tsv @@ {tsq}"), format!("ts_rank_cd(d.full_tsv, {tsq})")),
                 Readable::Nothing => (format!("d.open_tsv @@ {tsq}"), format!("ts_rank_cd(d.open_tsv, {tsq})")),
                 // The first clause lets the planner use both GIN indexes.
@@ -417,6 +421,9 @@ fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql) -> String 
                     format!("CASE WHEN {cond} THEN ts_rank_cd(d.full_tsv, {tsq}) ELSE ts_rank_cd(d.open_tsv, {tsq}) END"),
                 ),
             };
+            if !ranked {
+                score = "0".into();
+            }
             let filters = filter_sql(req, sql);
             format!(
                 "WITH hits AS (SELECT a.id, a.section_id, a.published_at, CAST(-({score}) AS DOUBLE PRECISION) AS score
@@ -479,7 +486,8 @@ impl Db {
         let offset = req.offset.clamp(0, 100_000);
 
         let mut page = Sql::default();
-        let cte = hits_cte(backend, req, &mut page);
+        let ranked = req.order == SearchOrder::Relevance;
+        let cte = hits_cte(backend, req, &mut page, ranked);
         let order = match req.order {
             SearchOrder::Relevance => "score, published_at DESC, id DESC",
             SearchOrder::Newest => "published_at DESC, id DESC",
@@ -489,13 +497,15 @@ impl Db {
         let page_sql = format!("{cte}\nSELECT id FROM hits ORDER BY {order} LIMIT {l} OFFSET {o}");
 
         let mut facet = Sql::default();
-        let cte = hits_cte(backend, req, &mut facet);
+        let cte = hits_cte(backend, req, &mut facet, false);
         let facet_sql = format!("{cte}\n{}", facets_sql(backend));
 
-        let (ids, counts): (Vec<i64>, Vec<(String, String, String, i64)>) = on_read!(self, pool => (
-            bind_args!(sqlx::query_scalar(&page_sql), &page.args).fetch_all(pool).await?,
-            bind_args!(sqlx::query_as(&facet_sql), &facet.args).fetch_all(pool).await?,
-        ));
+        // The page and the counts are independent: run them side by side,
+        // on two connections.
+        let (ids, counts): (Vec<i64>, Vec<(String, String, String, i64)>) = on_read!(self, pool => tokio::try_join!(
+            bind_args!(sqlx::query_scalar(&page_sql), &page.args).fetch_all(pool),
+            bind_args!(sqlx::query_as(&facet_sql), &facet.args).fetch_all(pool),
+        )?);
 
         let mut total = 0;
         let mut facets = Facets::default();
