@@ -9,7 +9,7 @@ use masthead_core::{
     Teaser,
 };
 
-use crate::search::queue_reindex_sql;
+use crate::search::{queue_reindex_sql, SYNC_FACTS_SQL};
 use crate::{placeholders, Db, DbError, Result};
 
 /// Looks up a tag's id by slug inside a transaction; a missing one is a
@@ -275,6 +275,7 @@ impl Db {
                 sqlx::query(&format!("DELETE FROM {table} WHERE article_id = $1")).bind(id).execute(&mut *tx).await?;
             }
             link_all(&mut tx, id, w.draft).await?;
+            sqlx::query(SYNC_FACTS_SQL).bind(id).execute(&mut *tx).await?;
             queue_reindex_sql(id, now).execute(&mut *tx).await?;
             tx.commit().await?;
         });
@@ -402,10 +403,18 @@ impl Db {
 
     /// Publishes scheduled articles whose time has come; returns their ids.
     pub async fn publish_due(&self, now: DateTime<Utc>) -> Result<Vec<i64>> {
-        let ids: Vec<i64> = on_write!(self, pool => sqlx::query_scalar(
-            "UPDATE articles SET status = 'published', published_at = scheduled_for, updated_at = $1, revision = revision + 1
-             WHERE status = 'scheduled' AND scheduled_for <= $1 RETURNING id",
-        ).bind(now).fetch_all(pool).await?);
+        let ids: Vec<i64> = on_write!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "UPDATE articles SET status = 'published', published_at = scheduled_for, updated_at = $1, revision = revision + 1
+                 WHERE status = 'scheduled' AND scheduled_for <= $1 RETURNING id",
+            ).bind(now).fetch_all(&mut *tx).await?;
+            for id in &ids {
+                sqlx::query(SYNC_FACTS_SQL).bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            ids
+        });
         Ok(ids)
     }
 

@@ -73,6 +73,12 @@ where
     sqlx::query(QUEUE_ONCE_SQL).bind(JOB_REINDEX).bind(Reindex::Article { article_id }.payload()).bind(now)
 }
 
+/// Keeps an indexed article's copied facts (status, access, time, section)
+/// in step with the article, inside the transaction that changed it, so
+/// visibility and access never wait for the reindex job.
+pub(crate) const SYNC_FACTS_SQL: &str = "UPDATE search_documents SET status = a.status, access = a.access, published_at = a.published_at,
+         section_id = a.section_id FROM articles a WHERE a.id = search_documents.article_id AND search_documents.article_id = $1";
+
 /// Narrows a search. Tags and authors by slug; year in UTC.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchFilters {
@@ -285,7 +291,7 @@ fn tsquery(q: &SearchQuery) -> String {
     }
 }
 
-/// Which articles a searcher may have matched in full, as SQL over `a`.
+/// Which articles a searcher may have matched in full, as SQL over `d`.
 enum Readable {
     All,
     Nothing,
@@ -308,7 +314,7 @@ fn readable(reach: &SearchReach, sql: &mut Sql) -> Readable {
         if levels.is_empty() {
             "1 = 0".to_string()
         } else {
-            format!("a.access IN ({})", access_list(levels))
+            format!("d.access IN ({})", access_list(levels))
         }
     };
     match reach.archive_cutoff {
@@ -316,7 +322,7 @@ fn readable(reach: &SearchReach, sql: &mut Sql) -> Readable {
         Some(cutoff) => {
             let c = sql.arg(Arg::Time(cutoff));
             Readable::When(format!(
-                "((a.published_at >= {c} AND {}) OR (a.published_at < {c} AND {}))",
+                "((d.published_at >= {c} AND {}) OR (d.published_at < {c} AND {}))",
                 in_levels(&reach.full_when_current),
                 in_levels(&reach.full_when_archived)
             ))
@@ -329,11 +335,11 @@ fn year_start(y: i32) -> Option<DateTime<Utc>> {
     Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single()
 }
 
-/// Published, visible now, and inside the filters; over `a` and `d`.
+/// Published, visible now, and inside the filters; over `d`.
 fn filter_sql(req: &SearchRequest<'_>, sql: &mut Sql) -> String {
     let f = req.filters;
     let now = sql.arg(Arg::Time(req.searcher.now));
-    let mut w = format!("a.status = 'published' AND a.published_at <= {now}");
+    let mut w = format!("d.status = 'published' AND d.published_at <= {now}");
     for (value, link, table, col) in [
         (&f.topic, "article_topics", "topics", "topic_id"),
         (&f.region, "article_regions", "regions", "region_id"),
@@ -342,13 +348,13 @@ fn filter_sql(req: &SearchRequest<'_>, sql: &mut Sql) -> String {
         if let Some(slug) = value {
             let p = sql.arg(Arg::Text(slug.clone()));
             w.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM {link} x JOIN {table} t ON t.id = x.{col} WHERE x.article_id = a.id AND t.slug = {p})"
+                " AND EXISTS (SELECT 1 FROM {link} x JOIN {table} t ON t.id = x.{col} WHERE x.article_id = d.article_id AND t.slug = {p})"
             ));
         }
     }
     if let Some(slug) = &f.section {
         let p = sql.arg(Arg::Text(slug.clone()));
-        w.push_str(&format!(" AND a.section_id IN (SELECT id FROM sections WHERE slug = {p})"));
+        w.push_str(&format!(" AND d.section_id IN (SELECT id FROM sections WHERE slug = {p})"));
     }
     if let Some(p) = &f.publication {
         let p = sql.arg(Arg::Text(p.clone()));
@@ -363,7 +369,7 @@ fn filter_sql(req: &SearchRequest<'_>, sql: &mut Sql) -> String {
             (Some(from), Some(to)) => {
                 let from = sql.arg(Arg::Time(from));
                 let to = sql.arg(Arg::Time(to));
-                w.push_str(&format!(" AND a.published_at >= {from} AND a.published_at < {to}"));
+                w.push_str(&format!(" AND d.published_at >= {from} AND d.published_at < {to}"));
             }
             _ => w.push_str(" AND 1 = 0"),
         }
@@ -401,8 +407,8 @@ fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql, ranked: bo
             // per article.
             format!(
                 "WITH m AS MATERIALIZED ({}),
-                 hits AS (SELECT a.id, a.section_id, a.published_at, m.score AS score
-                          FROM m JOIN articles a ON a.id = m.id JOIN search_documents d ON d.article_id = a.id
+                 hits AS (SELECT d.article_id AS id, d.section_id, d.published_at, m.score AS score
+                          FROM m JOIN search_documents d ON d.article_id = m.id
                           WHERE {filters}{which})",
                 arms.join(" UNION ALL ")
             )
@@ -426,8 +432,8 @@ fn hits_cte(backend: Backend, req: &SearchRequest<'_>, sql: &mut Sql, ranked: bo
             }
             let filters = filter_sql(req, sql);
             format!(
-                "WITH hits AS (SELECT a.id, a.section_id, a.published_at, CAST(-({score}) AS DOUBLE PRECISION) AS score
-                               FROM search_documents d JOIN articles a ON a.id = d.article_id
+                "WITH hits AS (SELECT d.article_id AS id, d.section_id, d.published_at, CAST(-({score}) AS DOUBLE PRECISION) AS score
+                               FROM search_documents d
                                WHERE {matches} AND {filters})"
             )
         }
@@ -586,9 +592,11 @@ impl Db {
             Inner::Sqlite { write, .. } => {
                 let mut tx = write.begin().await?;
                 sqlx::query(
-                    "INSERT INTO search_documents (article_id, publication, language, open_blocks, indexed_at) VALUES ($1, $2, $3, $4, $5)
+                    "INSERT INTO search_documents (article_id, publication, language, open_blocks, indexed_at, status, access, published_at, section_id)
+                     SELECT $1, $2, $3, $4, $5, a.status, a.access, a.published_at, a.section_id FROM articles a WHERE a.id = $1
                      ON CONFLICT (article_id) DO UPDATE SET publication = excluded.publication, language = excluded.language,
-                         open_blocks = excluded.open_blocks, indexed_at = excluded.indexed_at",
+                         open_blocks = excluded.open_blocks, indexed_at = excluded.indexed_at, status = excluded.status,
+                         access = excluded.access, published_at = excluded.published_at, section_id = excluded.section_id",
                 )
                 .bind(doc.article_id)
                 .bind(&doc.publication)
@@ -611,14 +619,16 @@ impl Db {
             }
             Inner::Postgres(pool) => {
                 sqlx::query(
-                    "INSERT INTO search_documents (article_id, publication, language, open_blocks, indexed_at, open_tsv, full_tsv)
-                     SELECT $1, $2, $3, $4, $5, v.o, v.o || v.r FROM (SELECT
+                    "INSERT INTO search_documents (article_id, publication, language, open_blocks, indexed_at, open_tsv, full_tsv,
+                         status, access, published_at, section_id)
+                     SELECT $1, $2, $3, $4, $5, v.o, v.o || v.r, a.status, a.access, a.published_at, a.section_id FROM (SELECT
                          setweight(to_tsvector('english', $6), 'A') || setweight(to_tsvector('english', $7), 'B')
                            || setweight(to_tsvector('english', $8), 'D') || setweight(to_tsvector('english', $9), 'C') AS o,
-                         setweight(to_tsvector('english', $10), 'C') AS r) v
+                         setweight(to_tsvector('english', $10), 'C') AS r) v, articles a WHERE a.id = $1
                      ON CONFLICT (article_id) DO UPDATE SET publication = excluded.publication, language = excluded.language,
                          open_blocks = excluded.open_blocks, indexed_at = excluded.indexed_at,
-                         open_tsv = excluded.open_tsv, full_tsv = excluded.full_tsv",
+                         open_tsv = excluded.open_tsv, full_tsv = excluded.full_tsv, status = excluded.status,
+                         access = excluded.access, published_at = excluded.published_at, section_id = excluded.section_id",
                 )
                 .bind(doc.article_id)
                 .bind(&doc.publication)

@@ -441,6 +441,25 @@ async fn story(db: &Db, backend: &str) {
     assert_eq!(run_reindex_jobs(db).await, 1, "{backend}");
     assert_eq!(db.indexed_count().await.unwrap(), ids.len() as i64 - 2);
     assert_eq!(slugs(db, &anon, "grain", none()).await, ["grain-deal"], "{backend}");
+
+    // A scheduled article is indexed early, and found once it is published,
+    // with no reindex in between.
+    let draft = ArticleDraft { headline: "Zeppelin Returns".into(), slug: Some("zeppelin".into()), access: AccessLevel::Free, ..Default::default() };
+    let w = ArticleWrite {
+        draft: &draft,
+        slug: "zeppelin".into(),
+        blocks: &[],
+        problems: &[],
+        word_count: 1,
+        status: ArticleStatus::Scheduled,
+        published_at: None,
+        scheduled_for: Some(now() - Duration::hours(1)),
+    };
+    db.create_article(&w, now() - Duration::days(1)).await.unwrap();
+    run_reindex_jobs(db).await;
+    assert!(slugs(db, &anon, "zeppelin", none()).await.is_empty(), "{backend}: not before it is published");
+    db.publish_due(now()).await.unwrap();
+    assert_eq!(slugs(db, &anon, "zeppelin", none()).await, ["zeppelin"], "{backend}");
 }
 
 #[tokio::test]

@@ -6,6 +6,13 @@
 -- the blocks the searcher may read, not from the index.
 CREATE TABLE search_documents (
     article_id BIGINT PRIMARY KEY NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    -- Copies of the article's status, access, time and section, kept in
+    -- step by the article writes themselves: search filters and counts
+    -- read these narrow rows, never the wide article rows.
+    status TEXT NOT NULL,
+    access TEXT NOT NULL,
+    published_at TIMESTAMPTZ,
+    section_id BIGINT,
     publication TEXT NOT NULL DEFAULT '',
     language TEXT NOT NULL DEFAULT '',
     open_blocks BIGINT NOT NULL,
@@ -13,6 +20,7 @@ CREATE TABLE search_documents (
     open_tsv TSVECTOR NOT NULL,
     full_tsv TSVECTOR NOT NULL
 );
+CREATE INDEX search_documents_published ON search_documents (status, published_at);
 CREATE INDEX search_documents_publication ON search_documents (publication);
 CREATE INDEX search_documents_language ON search_documents (language);
 CREATE INDEX search_documents_open_tsv ON search_documents USING GIN (open_tsv);

@@ -8,11 +8,19 @@
 -- preview, matched only for searchers who may read them.
 CREATE TABLE search_documents (
     article_id BIGINT PRIMARY KEY NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    -- Copies of the article's status, access, time and section, kept in
+    -- step by the article writes themselves: search filters and counts
+    -- read these narrow rows, never the wide article rows.
+    status TEXT NOT NULL,
+    access TEXT NOT NULL,
+    published_at TIMESTAMP,
+    section_id BIGINT,
     publication TEXT NOT NULL DEFAULT '',
     language TEXT NOT NULL DEFAULT '',
     open_blocks BIGINT NOT NULL,
     indexed_at TIMESTAMP NOT NULL
 );
+CREATE INDEX search_documents_published ON search_documents (status, published_at);
 CREATE INDEX search_documents_publication ON search_documents (publication);
 CREATE INDEX search_documents_language ON search_documents (language);
 
