@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// Full-text search: rebuild the index
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Make a demo publication (about 200 articles, images, an owner login) and serve it
     Demo {
         /// How many articles to generate
@@ -78,6 +83,16 @@ enum Command {
 enum BillingCommand {
     /// Compare every local Stripe subscription with Stripe's, repair drift, replay missed webhooks; prints what changed
     Reconcile,
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Queue a rebuild of the whole search index (a running worker does it in batches)
+    Rebuild {
+        /// Do the rebuild in this process and wait for it
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +221,20 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             state.flush_meter().await;
             db.close().await;
             if report.errors.is_empty() { Ok(()) } else { bail!("{} subscriptions could not be checked", report.errors.len()) }
+        }
+        Command::Search { command: SearchCommand::Rebuild { now } } => {
+            let db = open(&cfg, false).await?;
+            db.queue_reindex(masthead_db::search::Reindex::All { after: 0 }, chrono::Utc::now()).await?;
+            if now {
+                let state = state(&cfg, db.clone(), None).await?;
+                let ran = masthead_web::worker::drain(&state).await;
+                println!("Rebuilt the search index: {} articles indexed ({ran} jobs run).", db.indexed_count().await?);
+                state.flush_meter().await;
+            } else {
+                println!("Queued a rebuild of the search index; the worker will do it.");
+            }
+            db.close().await;
+            Ok(())
         }
         Command::Demo { articles, seed, no_serve } => {
             let cfg = demo::config(cfg);
