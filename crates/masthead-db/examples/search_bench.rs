@@ -253,6 +253,9 @@ async fn main() {
         let secs = t.elapsed().as_secs_f64();
         println!("| {backend} | index {n} articles | {secs:.0} s ({:.0} articles/s) |", n as f64 / secs);
     }
+    let t = Instant::now();
+    db.optimize_search_index().await.expect("optimize");
+    eprintln!("{backend}: optimized the index in {:.1} s", t.elapsed().as_secs_f64());
 
     let anonymous = Searcher::new(&ReaderFacts::default(), &policy, now);
     let subscriber =

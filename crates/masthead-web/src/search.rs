@@ -299,8 +299,10 @@ pub async fn run_reindex(state: &AppState, payload: &str) -> Result<(), String> 
         }
         Reindex::All { after } => {
             let last = state.db.reindex_batch(after, REBUILD_BATCH, &policy, now).await.map_err(|e| e.to_string())?;
-            if let Some(last) = last {
-                state.db.queue_reindex(Reindex::All { after: last }, now).await.map_err(|e| e.to_string())?;
+            match last {
+                Some(last) => state.db.queue_reindex(Reindex::All { after: last }, now).await.map_err(|e| e.to_string())?,
+                // The rebuild is done: compact what it wrote.
+                None => state.db.optimize_search_index().await.map_err(|e| e.to_string())?,
             }
         }
     }
