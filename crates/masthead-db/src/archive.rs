@@ -46,7 +46,7 @@ impl Db {
     }
 
     /// Published stories in [from, to), oldest first, as the day's paper ran.
-    pub async fn published_between(
+    pub async fn archive_page(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,

@@ -449,7 +449,14 @@ fn year_of(backend: Backend, col: &str) -> String {
 }
 
 fn facets_sql(backend: Backend) -> String {
+    // SQLite: CROSS JOIN keeps the (few) hits as the outer loop; left to
+    // itself the planner may scan a whole link table per facet.
+    let join = match backend {
+        Backend::Sqlite => "CROSS JOIN",
+        Backend::Postgres => "JOIN",
+    };
     let top = |facet: &str, from: &str, key: &str, label: &str| {
+        let from = from.replace("JOIN ", &format!("{join} "));
         format!(
             "SELECT * FROM (SELECT '{facet}' AS facet, {key} AS fkey, {label} AS flabel, COUNT(*) AS n FROM hits h {from}
              GROUP BY {key}, {label} ORDER BY COUNT(*) DESC, {label} LIMIT {FACET_VALUES}) f_{facet}"

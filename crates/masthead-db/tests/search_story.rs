@@ -487,9 +487,9 @@ async fn the_archive_counts_by_year_month_and_day() {
         let days = db.archive_counts('D', from, jan_end, now()).await.unwrap();
         assert_eq!(days.len(), 25, "{backend}");
         assert_eq!((days[0].value, days[0].count), (1, 1));
-        let day = db.published_between(at(2026, 1, 3) - Duration::hours(9), at(2026, 1, 4) - Duration::hours(9), now(), 10, 0).await.unwrap();
+        let day = db.archive_page(at(2026, 1, 3) - Duration::hours(9), at(2026, 1, 4) - Duration::hours(9), now(), 10, 0).await.unwrap();
         assert_eq!(day.items.iter().map(|t| t.slug.as_str()).collect::<Vec<_>>(), ["council-2"], "{backend}");
-        let page = db.published_between(from, jan_end, now(), 10, 20).await.unwrap();
+        let page = db.archive_page(from, jan_end, now(), 10, 20).await.unwrap();
         assert_eq!((page.total, page.items.len()), (25, 5), "{backend}");
         assert_eq!(page.items[0].slug, "council-20", "{backend}: oldest first");
         t.cleanup().await;

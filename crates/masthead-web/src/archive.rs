@@ -138,7 +138,7 @@ pub async fn day(
     cached(&state, format!("/archive/{y}/{m:02}/{d:02}?{page}"), || async move {
         let from = midnight(date)?;
         let to = midnight(date.succ_opt().ok_or(AppError::NotFound)?)?;
-        let list = s.db.published_between(from, to, Utc::now(), PER_PAGE, (page - 1) * PER_PAGE).await?;
+        let list = s.db.archive_page(from, to, Utc::now(), PER_PAGE, (page - 1) * PER_PAGE).await?;
         if list.items.is_empty() {
             return Err(AppError::NotFound);
         }
