@@ -476,6 +476,9 @@ fn facets_sql(backend: Backend) -> String {
     .join("\nUNION ALL\n")
 }
 
+/// (facet, key, label, count), one row per facet value.
+type FacetRow = (String, String, String, i64);
+
 #[derive(sqlx::FromRow)]
 struct HitRow {
     #[sqlx(flatten)]
@@ -516,7 +519,7 @@ impl Db {
 
         // The page and the counts are independent: run them side by side,
         // on two connections.
-        let (ids, counts): (Vec<i64>, Vec<(String, String, String, i64)>) = on_read!(self, pool => tokio::try_join!(
+        let (ids, counts): (Vec<i64>, Vec<FacetRow>) = on_read!(self, pool => tokio::try_join!(
             bind_args!(sqlx::query_scalar(&page_sql), &page.args).fetch_all(pool),
             bind_args!(sqlx::query_as(&facet_sql), &facet.args).fetch_all(pool),
         )?);
