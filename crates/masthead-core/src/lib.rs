@@ -7,6 +7,7 @@ pub mod article;
 pub mod billing;
 pub mod error;
 pub mod search;
+pub mod magazine;
 pub mod slug;
 pub mod staff;
 
