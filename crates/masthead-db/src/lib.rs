@@ -39,6 +39,7 @@ pub mod cluster;
 pub mod copy;
 pub mod feeds;
 pub mod jobs;
+pub mod magazine;
 pub mod media;
 pub mod meter;
 pub mod plans;

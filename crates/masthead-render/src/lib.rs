@@ -71,6 +71,7 @@
 mod body;
 mod directive;
 mod embed;
+pub mod epub;
 mod figure;
 mod markdown;
 mod pullquote;

@@ -20,6 +20,7 @@ pub mod cache;
 pub mod cluster;
 pub mod error;
 pub mod feeds;
+pub mod magazine;
 pub mod media;
 pub mod meter;
 pub mod paywall;

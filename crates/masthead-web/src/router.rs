@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/section/{slug}/{file}", get(feeds::section_feed))
         .route("/author/{slug}/{file}", get(feeds::author_feed))
         .route("/feeds/private/{token}/{file}", get(feeds::private_feed))
+        .merge(crate::magazine::routes())
         .fallback(site::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
         .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));

@@ -29,9 +29,11 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "billing/confirm.html", "billing/demo_checkout.html", "billing/done.html", "billing/unavailable.html",
     "billing/gift.html", "billing/redeem.html",
     "search.html", "archive.html", "archive_day.html",
+    "magazine/index.html", "magazine/edition.html", "magazine/offer.html", "magazine/preparing.html",
+    "admin/magazine.html", "admin/magazine_issue.html",
 );
 
-const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg");
+const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg", "magazine.css");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {

@@ -39,6 +39,7 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
             crate::billing::process_event(state, id).await
         }
         masthead_db::search::JOB_REINDEX => crate::search::run_reindex(state, &job.payload).await,
+        masthead_db::magazine::JOB_EPUB => crate::magazine::run_epub_job(state, &job.payload).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }
@@ -92,6 +93,9 @@ pub async fn tick(state: &AppState) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
+    }
+    if let Err(e) = crate::magazine::weekly_tick(state, Utc::now()).await {
+        tracing::warn!(error = %e, "proposing the week's magazine issue failed");
     }
 }
 

@@ -128,6 +128,7 @@ pub async fn build(state: &AppState, articles: usize, seed: u64) -> anyhow::Resu
                 .await
                 .map_err(|e| anyhow::anyhow!("demo article {:?}: {e}", draft.headline))?;
         }
+        crate::demo_magazine::build(state, now).await?;
         println!(
             "Made {} articles, {} images, {} authors in {:.1}s.",
             publication.articles.len(),

@@ -4,6 +4,7 @@
 mod config;
 mod demo;
 mod demo_content;
+mod demo_magazine;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
