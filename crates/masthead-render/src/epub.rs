@@ -184,7 +184,8 @@ pub fn to_xhtml(html: &str, link: &dyn Fn(&str) -> String, image: &mut dyn FnMut
             write_tag(&mut out, &tag, link, image);
             rest = after;
         } else {
-            let end = rest[1..].find('<').map_or(rest.len(), |i| i + 1);
+            // Text runs to the next tag; the first character may be a stray '<'.
+            let end = rest.char_indices().skip(1).find(|(_, c)| *c == '<').map_or(rest.len(), |(i, _)| i);
             out.push_str(&text_to_xml(&rest[..end]));
             rest = &rest[end..];
         }
@@ -574,14 +575,16 @@ mod tests {
             r#"<figure class="figure"><img src="images/abc.jpg" alt="A &quot;bridge&quot; &amp; river &gt; x"/><figcaption>Cap&#160;tion <span class="credit">Photo</span></figcaption></figure>"#
                 .replace("&#160;", "\u{a0}")
         );
-        assert_eq!(seen, vec!["/media/abc/960.jpg"]);
         let p = r#"<p>One<br>two <a href="/article/x" rel="noopener noreferrer">link</a> <img src="https://cdn.example/x.jpg" alt="gone"> &lt;b&gt; 5 &gt; 3<!-- note --></p><hr>"#;
         assert_eq!(
             to_xhtml(p, &abs, &mut img),
             r#"<p>One<br/>two <a href="https://news.example/article/x">link</a>  &lt;b&gt; 5 &gt; 3</p><hr/>"#
         );
+        drop(img);
+        assert_eq!(seen, vec!["/media/abc/960.jpg", "https://cdn.example/x.jpg"]);
         assert_eq!(to_xhtml("<ol start=\"3\"><li>a</li></ol>", &same, &mut |_| None), "<ol start=\"3\"><li>a</li></ol>");
         assert_eq!(xml_escape("a\u{1}b<'"), "ab&lt;&#39;");
+        assert_eq!(to_xhtml("<p>– é</p>– < x", &same, &mut |_| None), "<p>– é</p>– &lt; x");
     }
 
     #[test]

@@ -375,7 +375,15 @@ fn epubcheck() -> Option<std::path::PathBuf> {
 
 fn validate(program: &Path, file: &Path) {
     let started = Instant::now();
-    let out = std::process::Command::new(program).arg(file).output().expect("run epubcheck");
+    // Debian installs epubcheck as a jar on PATH, run through binfmt where
+    // that is set up; `java -jar` works everywhere.
+    let is_jar = std::fs::read(program).is_ok_and(|b| b.starts_with(b"PK"));
+    let out = if is_jar {
+        std::process::Command::new("java").args(["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar"]).arg(program).arg(file).output()
+    } else {
+        std::process::Command::new(program).arg(file).output()
+    }
+    .expect("run epubcheck");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     eprintln!("epubcheck {} took {:.1}s", file.display(), started.elapsed().as_secs_f64());
     assert!(out.status.success() && !text.contains("ERROR") && !text.contains("FATAL"), "epubcheck rejected {}:\n{text}", file.display());
@@ -438,11 +446,16 @@ async fn the_epub_of_a_demo_like_issue_passes_epubcheck() {
         for f in &files {
             let bytes = std::fs::read(f).unwrap();
             let text = epub_text(&bytes);
-            assert!(text.contains("https://news.test/article/elsewhere"), "{b}: site links made absolute");
+            assert!(text.contains("href=\"http://news.test/article/elsewhere\""), "{b}: site links made absolute");
             assert!(!text.contains("elsewhere.example"), "{b}: remote pictures left out");
-            if let Some(p) = &program {
-                validate(p, f);
-            }
+        }
+        // Two at a time: the JVM's start dominates epubcheck's time.
+        if let Some(p) = &program {
+            std::thread::scope(|scope| {
+                for f in &files {
+                    scope.spawn(move || validate(p, f));
+                }
+            });
         }
         t.cleanup().await;
     }
