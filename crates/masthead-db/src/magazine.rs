@@ -546,6 +546,15 @@ impl Db {
         Ok(())
     }
 
+    /// Whether any article was published in `[from, to)`; cheap enough for
+    /// the scheduler to ask on every tick.
+    pub async fn any_published_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<bool> {
+        let n: i64 = on_read!(self, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM articles WHERE status = 'published' AND published_at >= $1 AND published_at < $2 LIMIT 1) x",
+        ).bind(from).bind(to).fetch_one(pool).await?);
+        Ok(n > 0)
+    }
+
     /// Marks an article as an editor's pick for the next issue.
     pub async fn pick_article(&self, article_id: i64, staff_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
         on_write!(self, pool => sqlx::query(

@@ -76,6 +76,8 @@ async fn a_week_becomes_an_issue() {
         db.pick_article(picked, None, monday + Duration::days(2)).await.unwrap();
         assert_eq!(db.picks().await.unwrap().len(), 1, "{b}: a pick is one row");
 
+        assert!(db.any_published_between(monday, next_monday).await.unwrap());
+        assert!(!db.any_published_between(next_monday + Duration::days(1), next_monday + Duration::days(2)).await.unwrap());
         let rules = ProposalRules { most_read: 2, size: 4 };
         let c = db.issue_candidates(monday, next_monday, rules, None).await.unwrap();
         let got: Vec<(i64, IssueSource, i64)> = c.iter().map(|c| (c.article_id, c.source, c.reads)).collect();

@@ -24,7 +24,6 @@ use masthead_core::magazine::{decide_edition, file_fits, week_start, EditionProf
 use masthead_core::staff::Role;
 use masthead_core::{Access, Article, ArticleFacts, ArticleStatus, Benefit, Entitlements};
 use masthead_db::magazine::{Curation, EpubBuilt, EpubFile, Issue, IssueArticle, IssueText, ProposalRules};
-use masthead_db::ListFilter;
 use masthead_render::epub;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -73,8 +72,7 @@ pub async fn weekly_tick(state: &AppState, now: DateTime<Utc>) -> AppResult<Opti
     if state.db.issue_for_week(last).await?.is_some() {
         return Ok(None);
     }
-    let newest = state.db.published(ListFilter::All, last + Duration::days(7) - Duration::seconds(1), 1, 0).await?;
-    if !newest.items.first().and_then(|t| t.published_at).is_some_and(|t| t >= last) {
+    if !state.db.any_published_between(last, last + Duration::days(7)).await? {
         return Ok(None);
     }
     match propose(state, last, now).await {

@@ -531,3 +531,22 @@ async fn a_failed_build_is_recorded_and_the_previous_file_still_served() {
         t.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn the_scheduler_proposes_each_week_once() {
+    for t in testing::all().await {
+        let b = t.backend;
+        let app = app(t.db.clone(), None).await;
+        let this_week = masthead_core::magazine::week_start(Utc::now());
+        // Published within this week whatever the time of day.
+        let d = ArticleDraft { headline: "Weekly".into(), slug: Some("weekly".into()), body_markdown: "Text.".into(), ..Default::default() };
+        newsroom::create_article(&app.state, &d, Publish::At(this_week + Duration::seconds(1)), Utc::now()).await.unwrap();
+        assert!(magazine::weekly_tick(&app.state, Utc::now()).await.unwrap().is_none(), "{b}: nothing was published last week");
+        let next_week = this_week + Duration::days(7) + Duration::minutes(1);
+        let issue = magazine::weekly_tick(&app.state, next_week).await.unwrap().expect("proposed when the week is over");
+        assert_eq!((issue.week_start, issue.status), (this_week, masthead_core::magazine::IssueStatus::Draft), "{b}");
+        assert_eq!(app.state.db.issue_articles(issue.id).await.unwrap().len(), 1);
+        assert!(magazine::weekly_tick(&app.state, next_week).await.unwrap().is_none(), "{b}: once");
+        t.cleanup().await;
+    }
+}
