@@ -8,6 +8,7 @@ pub mod billing;
 pub mod error;
 pub mod search;
 pub mod magazine;
+pub mod newsletter;
 pub mod slug;
 pub mod staff;
 
