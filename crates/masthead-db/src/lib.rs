@@ -42,6 +42,7 @@ pub mod jobs;
 pub mod magazine;
 pub mod media;
 pub mod meter;
+pub mod newsletters;
 pub mod plans;
 pub mod readers;
 pub mod search;
