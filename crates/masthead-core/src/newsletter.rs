@@ -4,7 +4,7 @@
 //! daylight-saving edge cases are tested here, without a clock or a database.
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::{DomainError, FieldError};

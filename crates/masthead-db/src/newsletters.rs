@@ -107,7 +107,7 @@ pub struct Signup {
 }
 
 /// A newsletter's audience in numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct ListTotals {
     pub newsletter_id: i64,
     pub subscribers: i64,

@@ -365,6 +365,7 @@ pub async fn account(State(state): State<AppState>, reader: ReaderCtx, headers: 
             chrome => chrome(&state, "/account"), csrf => t.token, email => me.email, name => me.name, subscription, test_mode, private_feed,
             has_password => r.password_hash.is_some(), benefits, full_access => me.entitlements.has(Benefit::FullAccess),
             reads, quota => policy.meter.registered_quota, notice => q.sent,
+            newsletters => crate::newsletters::account_choices(&state, me).await?,
         },
         StatusCode::OK,
     )

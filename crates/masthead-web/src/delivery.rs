@@ -311,7 +311,7 @@ pub async fn frame_for(state: &AppState, n: &Newsletter, e: &Edition, articles: 
     })
 }
 
-fn greeting_word(local: DateTime<chrono_tz::Tz>) -> String {
+fn greeting_word(local: DateTime<masthead_core::newsletter::Tz>) -> String {
     match chrono::Timelike::hour(&local) {
         4..=11 => "Good morning",
         12..=17 => "Good afternoon",

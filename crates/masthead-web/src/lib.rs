@@ -18,6 +18,7 @@ pub mod auth;
 pub mod billing;
 pub mod cache;
 pub mod cluster;
+pub mod delivery;
 pub mod error;
 pub mod feeds;
 pub mod magazine;
@@ -26,6 +27,8 @@ pub mod meter;
 pub mod paywall;
 pub mod reader;
 pub mod account;
+pub mod newsletter_desk;
+pub mod newsletters;
 pub mod newsroom;
 pub mod ops;
 pub mod router;
@@ -68,6 +71,7 @@ pub struct WebConfig {
     /// "https://ads.example.com"), for ad snippets whose pictures are served
     /// by a third party; empty allows only this site.
     pub csp_extra: String,
+    pub newsletters: delivery::NewsletterConfig,
 }
 
 impl WebConfig {
@@ -124,6 +128,7 @@ pub struct Inner {
     /// This process, in logs and change notices.
     pub node_id: String,
     pub leadership: cluster::Leadership,
+    pub newsletters: delivery::Runtime,
 }
 
 /// Shared state handed to every handler; cheap to clone.
@@ -145,6 +150,8 @@ impl AppState {
         let mailer = masthead_mail::Mailer::from_url(&config.mail_url, masthead_mail::MailOptions::default())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
         let payments = billing::Payments::from_config(&config.billing).map_err(anyhow_free::Error::Billing)?;
+        let newsletters = delivery::Runtime::new(&config.mail_url, config.newsletters.clone())
+            .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
             articles: cache::Cache::new(config.page_cache_ttl),
@@ -166,6 +173,7 @@ impl AppState {
             payments,
             node_id: format!("{}-{}", std::process::id(), auth::random_token().get(..6).unwrap_or("node")),
             leadership: cluster::Leadership::default(),
+            newsletters,
             config,
         }));
         state.reload().await?;
@@ -193,6 +201,7 @@ impl AppState {
         let sections = self.db.tags(masthead_core::TagKind::Section).await?;
         let dims = self.db.media_dimensions().await?;
         let plans = self.db.active_plans().await?;
+        let newsletters = self.db.newsletters().await?;
         let paywall = paywall::Paywall::from_settings(&settings);
         if let Ok(mut s) = self.site.write() {
             *s = Site::from_settings(&settings);
@@ -205,6 +214,9 @@ impl AppState {
         }
         if let Ok(mut p) = self.plans.write() {
             *p = plans;
+        }
+        if let Ok(mut l) = self.newsletters.list.write() {
+            *l = newsletters;
         }
         if let Ok(mut p) = self.paywall.write() {
             *p = paywall;

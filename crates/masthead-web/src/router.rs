@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/author/{slug}/{file}", get(feeds::author_feed))
         .route("/feeds/private/{token}/{file}", get(feeds::private_feed))
         .merge(crate::magazine::routes())
+        .merge(crate::newsletters::routes())
         .fallback(site::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
         .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));
@@ -182,7 +183,9 @@ async fn security_headers(State(policy): State<HeaderValue>, req: Request, next:
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("strict-origin-when-cross-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    if h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html")) {
+    // A handler may set a stricter policy of its own (the desk's email preview).
+    let html = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if html && !h.contains_key("content-security-policy") {
         h.insert("content-security-policy", policy);
     }
     res

@@ -32,6 +32,8 @@ pub struct Chrome {
     pub base_url: String,
     pub canonical: String,
     pub year: i32,
+    /// The site-wide newsletter sign-up.
+    pub newsletter: Option<crate::newsletters::SignupView>,
 }
 
 pub fn chrome(state: &AppState, path: &str) -> Chrome {
@@ -41,6 +43,7 @@ pub fn chrome(state: &AppState, path: &str) -> Chrome {
         base_url: state.config.base_url.clone(),
         canonical: format!("{}{}", state.config.base_url.trim_end_matches('/'), path),
         year: chrono::Datelike::year(&Utc::now()),
+        newsletter: crate::newsletters::site_signup(state),
     }
 }
 
@@ -275,7 +278,8 @@ fn render_article(
     let ad_at = state.ads().in_article_at(&a.blocks[..visible]);
     Ok(state.theme.render(
         "article.html",
-        minijinja::context! { chrome => chrome(state, &view.url), article => view, next, cut, jsonld, gift, share, ad_at },
+        minijinja::context! { chrome => chrome(state, &view.url), article => view, next, cut, jsonld, gift, share, ad_at,
+            newsletter_box => crate::newsletters::article_box(state, a) },
     )?)
 }
 

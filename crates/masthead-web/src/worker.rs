@@ -97,12 +97,15 @@ pub async fn tick(state: &AppState) {
     if let Err(e) = crate::magazine::weekly_tick(state, Utc::now()).await {
         tracing::warn!(error = %e, "proposing the week's magazine issue failed");
     }
+    crate::delivery::tick(state, Utc::now()).await;
 }
 
 /// Runs the worker, and the scheduler while this node leads, until
 /// `shutdown` changes.
 pub async fn run_forever(state: AppState, mut shutdown: watch::Receiver<bool>) {
     tokio::spawn(crate::cluster::lead(state.clone(), shutdown.clone()));
+    // Newsletter sends run beside the job queue, so a long send does not hold up other jobs.
+    let sending = tokio::spawn(crate::delivery::run_forever(state.clone(), shutdown.clone()));
     let mut interval = tokio::time::interval(Duration::from_millis(500));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -113,7 +116,10 @@ pub async fn run_forever(state: AppState, mut shutdown: watch::Receiver<bool>) {
                 }
                 drain_until(&state, Some(&shutdown)).await;
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                let _ = sending.await;
+                return;
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
         mail_from: "The Desk <desk@news.test>".into(),
         billing: Default::default(),
         csp_extra: String::new(),
+        newsletters: Default::default(),
     }
 }
 
