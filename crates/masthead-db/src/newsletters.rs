@@ -357,6 +357,28 @@ impl Db {
         Ok(())
     }
 
+    /// Puts many addresses on a newsletter, confirmed (an import from
+    /// another system whose list was already opted in). Existing rows are kept.
+    pub async fn import_signups(&self, newsletter_id: i64, emails: &[String], now: DateTime<Utc>) -> Result<u64> {
+        let mut total = 0;
+        for chunk in emails.chunks(300) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, 'confirmed', 'import', $2, $2)", i + 3)).collect();
+            let sql = format!(
+                "INSERT INTO newsletter_subscriptions (newsletter_id, email, status, source, created_at, confirmed_at) VALUES {}
+                 ON CONFLICT (newsletter_id, email) DO NOTHING",
+                values.join(", ")
+            );
+            total += on_write!(self, pool => {
+                let mut q = sqlx::query(&sql).bind(newsletter_id).bind(now);
+                for e in chunk {
+                    q = q.bind(e.trim().to_lowercase());
+                }
+                q.execute(pool).await?.rows_affected()
+            });
+        }
+        Ok(total)
+    }
+
     /// Takes an address off a newsletter. True if it was on it.
     pub async fn unsubscribe(&self, newsletter_id: i64, email: &str, now: DateTime<Utc>) -> Result<bool> {
         let n = on_write!(self, pool => sqlx::query(

@@ -54,6 +54,14 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
     /// extra image sources allowed by the content security policy, space-separated (for ad pictures served by a third party)
     pub csp_extra: String,
+    /// newsletter SMTP transactions at once (and pooled connections)
+    pub newsletter_concurrency: usize,
+    /// newsletter messages per second at most; 0 for no limit
+    pub newsletter_rate: u32,
+    /// deliveries a worker claims at a time (the most a crash can send twice)
+    pub newsletter_batch: usize,
+    /// shared secret for bounce and complaint notices at /hooks/mail; unset turns the hook off
+    pub mail_webhook_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -81,16 +89,21 @@ impl Default for Config {
             stripe_webhook_secret: None,
             stripe_api_base: None,
             csp_extra: String::new(),
+            newsletter_concurrency: 8,
+            newsletter_rate: 0,
+            newsletter_batch: 100,
+            mail_webhook_secret: None,
         }
     }
 }
 
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 26] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
     "media_max_mb", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
     "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
     "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
     "csp_extra",
+    "newsletter_concurrency", "newsletter_rate", "newsletter_batch", "mail_webhook_secret",
 ];
 
 pub const ENV_HELP: &str = "\
@@ -121,6 +134,10 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_CSP_EXTRA       space-separated image sources the content security policy also allows, e.g.
                            https://ads.example.com (ad snippets keep no scripts or frames, only pictures
                            and links; by default every picture must come from this site)
+  MASTHEAD_NEWSLETTER_CONCURRENCY  newsletter SMTP transactions at once (default 8)
+  MASTHEAD_NEWSLETTER_RATE  newsletter messages per second at most (default 0: no limit)
+  MASTHEAD_NEWSLETTER_BATCH deliveries claimed at a time; a crash repeats at most these (default 100)
+  MASTHEAD_MAIL_WEBHOOK_SECRET  bearer secret for bounce/complaint notices at BASE_URL/hooks/mail
   Any variable may instead be given as NAME_FILE=/path/to/file holding the value.";
 
 /// Loads the configuration from its sources, in order.
@@ -248,6 +265,13 @@ impl Config {
                 stripe_api_base: self.stripe_api_base.clone().unwrap_or_default(),
             },
             csp_extra: self.csp_extra.clone(),
+            newsletters: masthead_web::delivery::NewsletterConfig {
+                concurrency: self.newsletter_concurrency.max(1),
+                rate_per_second: self.newsletter_rate,
+                batch: self.newsletter_batch.max(1),
+                webhook_secret: self.mail_webhook_secret.clone().filter(|s| !s.is_empty()),
+                ..Default::default()
+            },
             base_url: self.base_url(),
             data_dir: self.data_dir.clone(),
             theme_dir: self.theme_dir.clone(),

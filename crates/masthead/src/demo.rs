@@ -137,6 +137,8 @@ pub async fn build(state: &AppState, articles: usize, seed: u64) -> anyhow::Resu
             started.elapsed().as_secs_f64()
         );
     }
+    let site = state.site();
+    crate::demo_newsletters::seed(db, &site.name, "Europe/Paris").await?;
     state.reload().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     // A fresh password each run: the old one cannot be shown again.
     let password = crate::generate_password();

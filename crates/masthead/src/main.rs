@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod demo_content;
 mod demo_magazine;
+mod demo_newsletters;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
