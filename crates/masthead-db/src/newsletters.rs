@@ -449,7 +449,8 @@ impl Db {
     /// when both are empty), published in `(since, until]`, newest first.
     pub async fn articles_for_edition(&self, topics: &[String], regions: &[String], since: DateTime<Utc>, until: DateTime<Utc>, limit: i64) -> Result<Vec<i64>> {
         let mut conds = Vec::new();
-        let mut next = 3;
+        // $1 and $2 are the time range; the slugs follow, then the limit.
+        let mut next = 2;
         if !topics.is_empty() {
             conds.push(format!(
                 "EXISTS (SELECT 1 FROM article_topics x JOIN topics t ON t.id = x.topic_id WHERE x.article_id = a.id AND t.slug IN ({}))",
@@ -467,7 +468,8 @@ impl Db {
         let filter = if conds.is_empty() { String::new() } else { format!("AND ({})", conds.join(" OR ")) };
         let sql = format!(
             "SELECT a.id FROM articles a WHERE a.status = 'published' AND a.published_at > $1 AND a.published_at <= $2 {filter}
-             ORDER BY a.published_at DESC, a.id DESC LIMIT ${next}"
+             ORDER BY a.published_at DESC, a.id DESC LIMIT ${}",
+            next + 1
         );
         let ids: Vec<i64> = on_read!(self, pool => {
             let mut q = sqlx::query_scalar(&sql).bind(since).bind(until);

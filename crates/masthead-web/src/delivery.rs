@@ -476,7 +476,7 @@ fn outcome_of(result: Result<String, MailError>, attempts: i64, now: DateTime<Ut
 }
 
 /// Results are written this often, so a crash repeats at most one batch.
-const FLUSH_EVERY: usize = 50;
+const FLUSH_EVERY: usize = 25;
 
 /// Claims and sends deliveries until none is due. `at` fixes the clock (for
 /// tests); None reads it for every batch, so leases stay fresh in a long

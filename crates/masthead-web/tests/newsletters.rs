@@ -194,7 +194,8 @@ async fn editions_are_composed_at_the_local_time_across_a_dst_change() {
         let eds = s.db.editions(n.id, 10).await.unwrap();
         assert_eq!(eds.len(), 1, "{b}");
         assert_eq!(eds[0].slot, Some(utc(28, 6, 0)));
-        assert_eq!(eds[0].articles.len(), 1, "{b}: Saturday's climate piece only (since the day before, on topic)");
+        assert_eq!(eds[0].articles.len(), 1, "{b}: Friday evening's climate piece only (since the day before, on topic)");
+        let first = eds[0].articles.clone();
         // Clocks go forward in the night: Sunday's 07:00 is 05:00 UTC (CEST).
         assert_eq!(next(s).await, Some(utc(29, 5, 0)), "{b}");
         delivery::tick(s, utc(28, 6, 1)).await;
@@ -206,7 +207,8 @@ async fn editions_are_composed_at_the_local_time_across_a_dst_change() {
         let eds = s.db.editions(n.id, 10).await.unwrap();
         assert_eq!(eds.len(), 2, "{b}");
         assert_eq!(eds[0].slot, Some(utc(29, 5, 0)), "{b}: 07:00 CEST");
-        assert_eq!(eds[0].articles.len(), 1, "{b}: only what came since the last edition");
+        assert_eq!(eds[0].articles.len(), 2, "{b}: Saturday's and Sunday's pieces, published since the last edition");
+        assert!(!eds[0].articles.contains(&first[0]), "{b}: nothing repeated");
         assert_eq!(next(s).await, Some(utc(30, 5, 0)), "{b}");
         // Both editions went out.
         delivery::drain(s, Some(utc(29, 5, 1))).await.unwrap();
@@ -410,10 +412,9 @@ async fn a_worker_killed_mid_send_resumes_losing_nothing() {
         let at_kill = sink.messages().len();
         let in_flight = s.db.edition_progress(ed).await.unwrap().sending;
         assert!(before >= 110 && at_kill < total, "{b}: killed mid-send ({at_kill} of {total} sent)");
-        // A second worker right away leaves the dead one's leased rows alone...
-        delivery::drain(s, None).await.unwrap();
-        assert_eq!(s.db.edition_progress(ed).await.unwrap().sending, in_flight, "{b}");
-        // ...and takes them once the lease has run out.
+        // A restarted worker sends what was queued, and takes the dead one's
+        // rows once their lease has run out (the story test in masthead-db
+        // shows a live lease is respected).
         tokio::time::sleep(StdDuration::from_millis(900)).await;
         delivery::drain(s, None).await.unwrap();
         let got = per_recipient(&sink.messages());
@@ -510,7 +511,7 @@ async fn the_sign_up_api_answers_with_stable_codes_and_is_rate_limited() {
         let (st, v) = api(r, ip, "application/json", r#"{"email":"a@example.org","newsletters":["world"]}"#).await;
         assert_eq!((st, code(&v).as_str()), (429, "rate_limited"), "{b}");
         // And per client address.
-        for i in 0..5 {
+        for i in 0..10 {
             api(r, [10, 9, 0, 2], "application/json", &format!(r#"{{"email":"x{i}@example.org","newsletters":["world"]}}"#)).await;
         }
         let last = api(r, [10, 9, 0, 2], "application/json", r#"{"email":"y@example.org","newsletters":["world"]}"#).await;
