@@ -21,7 +21,7 @@ use masthead_core::{AccessLevel, ArticleDraft};
 use masthead_web::delivery::{self, NewsletterConfig};
 use masthead_web::newsroom::{self, Publish};
 use masthead_web::{AppState, WebConfig};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -90,9 +90,12 @@ async fn sink() -> Res<()> {
             });
         }
     });
-    let mut stdin = tokio::io::stdin();
-    let mut buf = [0u8; 64];
-    while stdin.read(&mut buf).await.unwrap_or(0) > 0 {}
+    tokio::task::spawn_blocking(|| {
+        use std::io::Read;
+        let mut buf = [0u8; 64];
+        while std::io::stdin().read(&mut buf).unwrap_or(0) > 0 {}
+    })
+    .await?;
     println!("accepted {}", accepted.load(Ordering::Relaxed));
     Ok(())
 }
