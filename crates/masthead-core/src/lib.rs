@@ -5,6 +5,7 @@
 pub mod access;
 pub mod article;
 pub mod billing;
+pub mod diff;
 pub mod error;
 pub mod search;
 pub mod magazine;

@@ -507,7 +507,7 @@ impl Db {
             .collect()
     }
 
-    async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Author>>> {
+    pub(crate) async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Author>>> {
         let mut out: HashMap<i64, Vec<Author>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);

@@ -34,9 +34,12 @@ macro_rules! on_write {
 
 pub mod archive;
 pub mod articles;
+pub mod audit;
 pub mod billing;
 pub mod cluster;
 pub mod copy;
+pub mod counters;
+pub mod desk;
 pub mod feeds;
 pub mod jobs;
 pub mod magazine;
@@ -46,10 +49,13 @@ pub mod newsletters;
 pub mod plans;
 pub mod readers;
 pub mod search;
+pub mod revisions;
 pub mod settings;
 pub mod staff;
 pub mod tags;
 pub mod testing;
+pub mod tokens;
+pub mod webhooks;
 
 pub use articles::{ArticleWrite, ListFilter, Page};
 pub use jobs::Job;

@@ -14,6 +14,10 @@ pub struct StaffMember {
     pub role: Role,
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// Base32 secret of the TOTP second factor, when it is on.
+    pub totp_secret: Option<String>,
+    /// A disabled member cannot sign in or use their tokens.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,6 +28,8 @@ struct StaffRow {
     role: String,
     password_hash: String,
     created_at: DateTime<Utc>,
+    totp_secret: Option<String>,
+    disabled_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<StaffRow> for StaffMember {
@@ -36,6 +42,8 @@ impl TryFrom<StaffRow> for StaffMember {
             name: r.name,
             password_hash: r.password_hash,
             created_at: r.created_at,
+            totp_secret: r.totp_secret,
+            disabled_at: r.disabled_at,
         })
     }
 }
@@ -83,5 +91,47 @@ impl Db {
     pub async fn staff(&self) -> Result<Vec<StaffMember>> {
         let rows: Vec<StaffRow> = on_read!(self, pool => sqlx::query_as("SELECT * FROM staff ORDER BY id").fetch_all(pool).await?);
         rows.into_iter().map(StaffMember::try_from).collect()
+    }
+}
+
+impl Db {
+    pub async fn set_staff_role(&self, id: i64, role: Role) -> Result<()> {
+        let n = on_write!(self, pool => sqlx::query("UPDATE staff SET role = $1 WHERE id = $2").bind(role.as_str()).bind(id).execute(pool).await?.rows_affected());
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn set_staff_name(&self, id: i64, name: &str) -> Result<()> {
+        let n = on_write!(self, pool => sqlx::query("UPDATE staff SET name = $1 WHERE id = $2").bind(name).bind(id).execute(pool).await?.rows_affected());
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Turns the second factor on (with its secret) or off (None).
+    pub async fn set_staff_totp(&self, id: i64, secret: Option<&str>) -> Result<()> {
+        let n = on_write!(self, pool => sqlx::query("UPDATE staff SET totp_secret = $1 WHERE id = $2").bind(secret).bind(id).execute(pool).await?.rows_affected());
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Disables (Some(time)) or re-enables (None) a staff account.
+    pub async fn set_staff_disabled(&self, id: i64, at: Option<DateTime<Utc>>) -> Result<()> {
+        let n = on_write!(self, pool => sqlx::query("UPDATE staff SET disabled_at = $1 WHERE id = $2").bind(at).bind(id).execute(pool).await?.rows_affected());
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Enabled staff with a role, to keep at least one owner.
+    pub async fn count_active_staff_with_role(&self, role: Role) -> Result<i64> {
+        let n: i64 = on_read!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE role = $1 AND disabled_at IS NULL").bind(role.as_str()).fetch_one(pool).await?);
+        Ok(n)
     }
 }

@@ -134,7 +134,7 @@ pub struct LinkForm {
     next: Option<String>,
 }
 
-fn valid_email(e: &str) -> bool {
+pub fn valid_email(e: &str) -> bool {
     let e = e.trim();
     let Some((local, domain)) = e.split_once('@') else { return false };
     !local.is_empty()

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, Staff};
 use crate::site::chrome;
-use crate::views::TeaserView;
+use masthead_core::staff::{Action, Ownership};
 use crate::{AppError, AppResult, AppState};
 
 fn page(state: &AppState, name: &str, ctx: minijinja::Value) -> AppResult<Response> {
@@ -31,7 +31,7 @@ pub struct LoginQuery {
 }
 
 /// Only same-site paths may be a post-login destination.
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/admin".to_string(),
@@ -91,18 +91,11 @@ pub async fn login(
     let member = state.db.staff_by_email(&email).await?;
     // Check a hash either way, so timing does not tell who is on staff.
     let ok = auth::check_password(f.password, member.as_ref().map(|m| m.password_hash.clone())).await && member.is_some();
-    let Some(member) = member.filter(|_| ok) else {
+    let Some(member) = member.filter(|m| ok && m.disabled_at.is_none()) else {
         tracing::info!(ip = %addr.ip(), "staff sign-in refused");
         return login_page(&state, f.next.as_deref(), Some("That email and password don't match."), &f.email, StatusCode::UNAUTHORIZED);
     };
-    let session = auth::staff_session(&state.config.secret_key, member.id);
-    let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-    let c = auth::set_cookie(auth::STAFF_COOKIE, &session, Some(auth::STAFF_SESSION.num_seconds()), state.config.secure_cookies);
-    if let Ok(v) = c.parse() {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    tracing::info!(staff = member.id, "staff signed in");
-    Ok(res)
+    crate::desk::people::after_password(&state, &member, &safe_next(f.next.as_deref()))
 }
 
 #[derive(Deserialize)]
@@ -120,35 +113,15 @@ pub async fn logout(State(state): State<AppState>, staff: Staff, Form(f): Form<C
     Ok(res)
 }
 
-pub async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let list = state.db.all_articles(50, 0).await?;
-    let dims = state.dims();
-    let items: Vec<_> = list
-        .items
-        .iter()
-        .map(|(t, status)| minijinja::context! { teaser => TeaserView::new(t, &dims), status => status.as_str() })
-        .collect();
-    page(
-        &state,
-        "admin/index.html",
-        minijinja::context! {
-            chrome => chrome(&state, "/admin"), staff => staff.name, role => staff.role.as_str(), csrf => staff.csrf(&state),
-            items, total => list.total,
-        },
-    )
-}
-
 pub async fn media_form(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    page(
-        &state,
-        "admin/media.html",
-        minijinja::context! { chrome => chrome(&state, "/admin/media"), staff => staff.name, csrf => staff.csrf(&state) },
-    )
+    staff.require(Action::UploadMedia, Ownership::NotApplicable)?;
+    crate::desk::page(&state, &staff, "admin/media.html", "/admin/media", minijinja::context! {})
 }
 
 /// Takes an upload from the desk's form (or a script): answers with the
 /// media key, or a clear reason it was refused.
 pub async fn media_upload(State(state): State<AppState>, staff: Staff, headers: HeaderMap, mut form: Multipart) -> AppResult<Response> {
+    staff.require(Action::UploadMedia, Ownership::NotApplicable)?;
     let wants_json = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
     let mut csrf = None;
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -184,13 +157,12 @@ pub async fn media_upload(State(state): State<AppState>, staff: Staff, headers: 
         Err(e @ (AppError::BadRequest(_) | AppError::PayloadTooLarge(_))) => (None, Some(e.public_message())),
         Err(e) => return Err(e),
     };
-    let mut res = page(
+    let mut res = crate::desk::page(
         &state,
+        &staff,
         "admin/media.html",
-        minijinja::context! {
-            chrome => chrome(&state, "/admin/media"), staff => staff.name, csrf => staff.csrf(&state),
-            key, error, name, preview => key.as_ref().map(|k| masthead_render::media_url(k, "480.jpg")),
-        },
+        "/admin/media",
+        minijinja::context! { key, error, name, preview => key.as_ref().map(|k| masthead_render::media_url(k, "480.jpg")) },
     )?;
     if error.is_some() {
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for Staff {
         if expires < Utc::now().timestamp() {
             return Err(AppError::Unauthorized);
         }
-        let member = state.db.staff_by_id(id).await?.ok_or(AppError::Unauthorized)?;
+        let member = state.db.staff_by_id(id).await?.filter(|m| m.disabled_at.is_none()).ok_or(AppError::Unauthorized)?;
         Ok(Staff { id, role: member.role, email: member.email, name: member.name, session: raw })
     }
 }

@@ -19,6 +19,8 @@ pub mod billing;
 pub mod cache;
 pub mod cluster;
 pub mod delivery;
+pub mod counters;
+pub mod desk;
 pub mod error;
 pub mod feeds;
 pub mod magazine;
@@ -36,8 +38,11 @@ pub mod seo;
 pub mod search;
 pub mod site;
 pub mod theme;
+pub mod totp;
 pub mod views;
+pub mod webhooks;
 pub mod worker;
+pub mod api;
 
 pub use error::{AppError, AppResult};
 pub use router::router;
@@ -129,6 +134,10 @@ pub struct Inner {
     pub node_id: String,
     pub leadership: cluster::Leadership,
     pub newsletters: delivery::Runtime,
+    /// First-party events for the numbers, written in batches.
+    pub counters: counters::Counters,
+    /// Outgoing HTTP (webhook deliveries).
+    pub http: reqwest::Client,
 }
 
 /// Shared state handed to every handler; cheap to clone.
@@ -174,6 +183,8 @@ impl AppState {
             node_id: format!("{}-{}", std::process::id(), auth::random_token().get(..6).unwrap_or("node")),
             leadership: cluster::Leadership::default(),
             newsletters,
+            counters: counters::Counters::default(),
+            http: reqwest::Client::new(),
             config,
         }));
         state.reload().await?;
@@ -181,6 +192,7 @@ impl AppState {
         let flusher = state.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(meter::FLUSH_EVERY);
+            let mut ticks: u64 = 0;
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
@@ -189,6 +201,11 @@ impl AppState {
                 }
                 let window = flusher.policy().meter.window;
                 flusher.meter.flush(&flusher.db, window).await;
+                // Counted events are written in the same loop, less often.
+                ticks += 1;
+                if ticks % counters::FLUSH_EVERY_TICKS == 0 {
+                    flusher.counters.flush(&flusher.db).await;
+                }
             }
         });
         Ok(state)
@@ -262,6 +279,7 @@ impl AppState {
     /// Writes batched meter reads now (at shutdown, and in tests).
     pub async fn flush_meter(&self) {
         self.meter.flush(&self.db, self.policy().meter.window).await;
+        self.counters.flush(&self.db).await;
     }
 
     /// The ad slots, rendered.

@@ -74,7 +74,6 @@ pub fn router(state: AppState) -> Router {
         .route("/archive/{year}", get(archive::year))
         .route("/archive/{year}/{month}", get(archive::month))
         .route("/archive/{year}/{month}/{day}", get(archive::day))
-        .route("/admin", get(admin::index))
         .route("/admin/login", get(admin::login_form).post(admin::login))
         .route("/admin/logout", post(admin::logout))
         .route("/admin/media", get(admin::media_form).post(admin::media_upload))
@@ -93,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/private/{token}/{file}", get(feeds::private_feed))
         .merge(crate::magazine::routes())
         .merge(crate::newsletters::routes())
+        .merge(desk_routes())
         .fallback(site::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
         .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));
@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{key}/{name}", get(media::media))
         .route("/static/{*name}", get(media::asset))
         .route("/hooks/stripe", post(billing::stripe_webhook))
+        .nest("/api", crate::api::router(state.clone()))
         .merge(pages)
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(middleware::from_fn_with_state(policy, security_headers))
@@ -115,6 +116,37 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The desk (/admin): articles, the editor, staff, the records, the
+/// business side and the numbers. Each handler authorizes itself.
+fn desk_routes() -> Router<AppState> {
+    use crate::desk::{articles, audit, business, editor, integrations, members, numbers, people, taxonomy};
+    let _ = (business::NAME, members::NAME, numbers::NAME, integrations::NAME);
+    Router::new()
+        .route("/admin", get(articles::list))
+        .route("/admin/login/code", post(people::login_code))
+        .route("/admin/articles", post(editor::create))
+        .route("/admin/articles/new", get(editor::new_form))
+        .route("/admin/articles/preview", post(editor::preview_fragment))
+        .route("/admin/articles/{id}", get(editor::edit_form).post(editor::update))
+        .route("/admin/articles/{id}/autosave", post(editor::autosave))
+        .route("/admin/articles/{id}/delete", post(editor::delete))
+        .route("/admin/articles/{id}/preview", get(editor::reader_preview))
+        .route("/admin/articles/{id}/revisions", get(editor::revisions))
+        .route("/admin/articles/{id}/revisions/compare", get(editor::compare))
+        .route("/admin/articles/{id}/revisions/{rid}/restore", post(editor::restore))
+        .route("/admin/staff", get(people::list))
+        .route("/admin/staff/invite", post(people::invite))
+        .route("/admin/staff/{id}", post(people::change))
+        .route("/admin/invite/{token}", get(people::invitation).post(people::accept))
+        .route("/admin/security", get(people::security))
+        .route("/admin/security/totp", post(people::set_totp))
+        .route("/admin/audit", get(audit::log))
+        .route("/admin/authors", get(taxonomy::authors).post(taxonomy::save_author_form))
+        .route("/admin/authors/{slug}/delete", post(taxonomy::delete_author_form))
+        .route("/admin/tags/{kind}", get(taxonomy::tags).post(taxonomy::save_tag_form))
+        .route("/admin/tags/{kind}/{slug}/delete", post(taxonomy::delete_tag_form))
 }
 
 /// Turns error responses into the theme's error page.

@@ -243,7 +243,7 @@ pub fn personalize(body: &[u8], account: &str, banner: &str) -> Bytes {
 }
 
 /// Builds an article page's cacheable part for one access variant.
-fn render_article(
+pub(crate) fn render_article(
     state: &AppState,
     a: &Article,
     access: &Access,

@@ -35,9 +35,14 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "search.html", "archive.html", "archive_day.html",
     "magazine/index.html", "magazine/edition.html", "magazine/offer.html", "magazine/preparing.html",
     "admin/magazine.html", "admin/magazine_issue.html",
+    "admin/login_code.html", "admin/invite.html", "admin/security.html", "admin/staff.html", "admin/audit.html",
+    "admin/pagination.html", "admin/editor.html", "admin/preview.html", "admin/revisions.html", "admin/compare.html",
+    "admin/taxonomy.html", "admin/plans.html", "admin/settings.html", "admin/members.html", "admin/member.html",
+    "admin/numbers.html", "admin/integrations.html",
+    "email/staff_invite.txt", "email/staff_invite.html",
 );
 
-const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg", "magazine.css");
+const ASSETS: &[(&str, &[u8])] = embedded!("static": "site.css", "admin.css", "favicon.svg", "magazine.css", "desk.js");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
