@@ -10,6 +10,7 @@ pub mod error;
 pub mod search;
 pub mod magazine;
 pub mod newsletter;
+pub mod numbers;
 pub mod slug;
 pub mod staff;
 

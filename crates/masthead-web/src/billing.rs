@@ -213,6 +213,7 @@ pub async fn start_checkout(
             completed_at: None,
         })
         .await?;
+    state.counters.bump(crate::counters::CHECKOUT_STARTED, plan.slug.clone());
     Ok(Redirect::to(&url).into_response())
 }
 
@@ -294,16 +295,34 @@ pub async fn demo_checkout_pay(
                 trial_end,
             };
             state.db.upsert_subscription(&row, now).await?;
-            count_transition(None, status, &plan);
+            count_transition(&state, me.id, None, status, &plan).await;
         }
     }
     Ok(Redirect::to(&format!("/subscribe/done?session_id={id}")).into_response())
 }
 
-fn count_transition(before: Option<SubscriptionStatus>, after: SubscriptionStatus, plan: &Plan) {
+/// Counts a subscription's change for the metrics and the desk's numbers,
+/// and tells webhook subscribers.
+async fn count_transition(state: &AppState, reader_id: i64, before: Option<SubscriptionStatus>, after: SubscriptionStatus, plan: &Plan) {
     if before == Some(after) {
         return;
     }
+    let counted = match (before, after) {
+        (None, SubscriptionStatus::Trialing) => Some(crate::counters::TRIAL_STARTED),
+        (Some(SubscriptionStatus::Trialing), SubscriptionStatus::Active) => Some(crate::counters::TRIAL_CONVERTED),
+        (None, SubscriptionStatus::Active) => Some(crate::counters::SUBSCRIBED),
+        (Some(b), SubscriptionStatus::Ended) if b != SubscriptionStatus::Ended => Some(crate::counters::CHURNED),
+        _ => None,
+    };
+    if let Some(name) = counted {
+        state.counters.bump(name, plan.slug.clone());
+    }
+    crate::webhooks::emit_logged(
+        state,
+        crate::webhooks::SUBSCRIPTION_UPDATED,
+        serde_json::json!({ "reader_id": reader_id, "plan": plan.slug, "status": after.as_str(), "previous_status": before.map(SubscriptionStatus::as_str) }),
+    )
+    .await;
     let name = match (before, after) {
         (None, SubscriptionStatus::Trialing) => "trial_started",
         (Some(SubscriptionStatus::Trialing), SubscriptionStatus::Active) => "trial_converted",
@@ -377,7 +396,7 @@ pub async fn sync_subscription(state: &AppState, client: &StripeClient, id: &str
     };
     let stored = state.db.upsert_subscription(&row, Utc::now()).await.map_err(|e| e.to_string())?;
     let before_status = before.as_ref().and_then(|b| SubscriptionStatus::parse(&b.status));
-    count_transition(before_status, status, &plan);
+    count_transition(state, reader_id, before_status, status, &plan).await;
     if status == SubscriptionStatus::Ended && before_status.is_some_and(|b| b != SubscriptionStatus::Ended) {
         lifecycle_mail(state, reader_id, "ended").await;
     }
@@ -786,7 +805,7 @@ pub async fn action(
             }
             let before = SubscriptionStatus::parse(&s.status);
             state.db.upsert_subscription(&up, now).await?;
-            count_transition(before, up.status, &plan);
+            count_transition(&state, me.id, before, up.status, &plan).await;
             if up.status == SubscriptionStatus::PastDue && before != Some(SubscriptionStatus::PastDue) {
                 lifecycle_mail(&state, me.id, "payment_failed").await;
             }

@@ -17,6 +17,7 @@ pub mod archive;
 pub mod auth;
 pub mod billing;
 pub mod cache;
+pub mod charts;
 pub mod cluster;
 pub mod delivery;
 pub mod counters;
@@ -92,16 +93,34 @@ pub struct Site {
     pub tagline: String,
     pub description: String,
     pub language: String,
+    /// The publisher's colours (#rrggbb, or empty for the theme's).
+    pub accent: String,
+    pub link: String,
+    pub paper: String,
+    /// Changes when the colours do, so their stylesheet can be cached.
+    pub colors_version: String,
+    /// The offer's wording; empty parts use the theme's default words.
+    pub offer: desk::business::OfferWording,
+    /// The offer's benefits, one per line, each with "new" or not.
+    pub offer_benefits: Vec<(String, bool)>,
 }
 
 impl Site {
     pub fn from_settings(s: &HashMap<String, String>) -> Site {
         let get = |k: &str, d: &str| s.get(k).cloned().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+        let (accent, link, paper) = (get("site.accent", ""), get("site.link", ""), get("site.paper", ""));
+        let offer = desk::business::OfferWording::from_settings(s);
         Site {
             name: get("site.name", "Masthead"),
             tagline: get("site.tagline", "News, carefully made"),
             description: get("site.description", ""),
             language: get("site.language", "en"),
+            colors_version: hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(format!("{accent}{link}{paper}").as_bytes())[..4]),
+            accent,
+            link,
+            paper,
+            offer_benefits: offer.benefit_lines(),
+            offer,
         }
     }
 }
@@ -223,8 +242,10 @@ impl AppState {
         if let Ok(mut s) = self.site.write() {
             *s = Site::from_settings(&settings);
         }
+        // The publisher's own navigation when set, else the sections.
+        let custom = settings.get("site.navigation").and_then(|t| desk::business::parse_navigation(t).ok()).filter(|n| !n.is_empty());
         if let Ok(mut n) = self.nav.write() {
-            *n = sections.iter().map(|s| views::Link { name: s.name.clone(), url: format!("/section/{}", s.slug) }).collect();
+            *n = custom.unwrap_or_else(|| sections.iter().map(|s| views::Link { name: s.name.clone(), url: format!("/section/{}", s.slug) }).collect());
         }
         if let Ok(mut d) = self.media_dims.write() {
             *d = dims;

@@ -106,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{key}/{name}", get(media::media))
         .route("/static/{*name}", get(media::asset))
         .route("/hooks/stripe", post(billing::stripe_webhook))
+        .route("/site-colors.css", get(crate::desk::business::colors_css))
         .nest("/api", crate::api::router(state.clone()))
         .merge(pages)
         .layer(DefaultBodyLimit::max(upload_limit))
@@ -122,7 +123,6 @@ pub fn router(state: AppState) -> Router {
 /// business side and the numbers. Each handler authorizes itself.
 fn desk_routes() -> Router<AppState> {
     use crate::desk::{articles, audit, business, editor, integrations, members, numbers, people, taxonomy};
-    let _ = (business::NAME, members::NAME, numbers::NAME, integrations::NAME);
     Router::new()
         .route("/admin", get(articles::list))
         .route("/admin/login/code", post(people::login_code))
@@ -147,6 +147,22 @@ fn desk_routes() -> Router<AppState> {
         .route("/admin/authors/{slug}/delete", post(taxonomy::delete_author_form))
         .route("/admin/tags/{kind}", get(taxonomy::tags).post(taxonomy::save_tag_form))
         .route("/admin/tags/{kind}/{slug}/delete", post(taxonomy::delete_tag_form))
+        .route("/admin/plans", get(business::plans).post(business::save_plan))
+        .route("/admin/paywall", post(business::save_paywall))
+        .route("/admin/offer", post(business::save_offer))
+        .route("/admin/settings", get(business::settings).post(business::save_settings))
+        .route("/admin/members", get(members::list))
+        .route("/admin/members.csv", get(members::export))
+        .route("/admin/members/{id}", get(members::profile))
+        .route("/admin/members/{id}/complimentary", post(members::grant))
+        .route("/admin/members/{id}/complimentary/{cid}/end", post(members::end_grant))
+        .route("/admin/members/{id}/erase", post(members::erase))
+        .route("/admin/numbers", get(numbers::numbers))
+        .route("/admin/integrations", get(integrations::page))
+        .route("/admin/integrations/tokens", post(integrations::create_token))
+        .route("/admin/integrations/tokens/{id}/revoke", post(integrations::revoke_token))
+        .route("/admin/integrations/webhooks", post(integrations::create_webhook))
+        .route("/admin/integrations/webhooks/{id}/delete", post(integrations::delete_webhook))
 }
 
 /// Turns error responses into the theme's error page.

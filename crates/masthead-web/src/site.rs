@@ -359,6 +359,16 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
     let body = state.ads().fill(&body, reader.entitlements().has(Benefit::AdFree));
     let body = personalize(&body, &account_links(reader.signed_in.as_ref()), &banner);
     let new_anon = if access.counts() { paywall::record_read(&state, &reader, a.id, now) } else { None };
+    if !print && !reader.verified_crawler {
+        if access.counts() {
+            state.counters.bump(crate::counters::METER_VIEW, "");
+        }
+        if access.is_full() {
+            state.counters.bump(crate::counters::ARTICLE_READ, a.id.to_string());
+        } else {
+            state.counters.bump(crate::counters::OFFER_SHOWN, "");
+        }
+    }
     let mut res = (
         [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
         body,

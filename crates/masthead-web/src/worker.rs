@@ -40,6 +40,7 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
         }
         masthead_db::search::JOB_REINDEX => crate::search::run_reindex(state, &job.payload).await,
         masthead_db::magazine::JOB_EPUB => crate::magazine::run_epub_job(state, &job.payload).await,
+        crate::webhooks::JOB_DELIVER => crate::webhooks::deliver(state, &job.payload).await,
         other => Err(format!("unknown job kind {other:?}")),
     }
 }
@@ -90,6 +91,12 @@ pub async fn tick(state: &AppState) {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(count = ids.len(), "published scheduled articles");
             state.invalidate();
+            for id in ids {
+                match state.db.article_by_id(id).await {
+                    Ok(a) => crate::webhooks::emit_logged(state, crate::webhooks::ARTICLE_PUBLISHED, crate::api::dto::ArticleEvent::of(&a).json()).await,
+                    Err(e) => tracing::warn!(article = id, error = %e, "could not read a published article for its webhook"),
+                }
+            }
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "scheduler tick failed"),
