@@ -103,4 +103,11 @@ impl Db {
             .bind(webhook_id).bind(limit).fetch_all(pool).await?);
         Ok(d)
     }
+
+    /// Makes queued jobs of a kind due now (the desk's "retry now").
+    pub async fn retry_jobs_now(&self, kind: &str, now: DateTime<Utc>) -> Result<u64> {
+        let n = on_write!(self, pool => sqlx::query("UPDATE jobs SET run_at = $2 WHERE kind = $1 AND status = 'queued'")
+            .bind(kind).bind(now).execute(pool).await?.rows_affected());
+        Ok(n)
+    }
 }

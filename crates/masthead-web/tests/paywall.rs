@@ -252,6 +252,42 @@ async fn the_leak_matrix() {
     }
 }
 
+/// The leak matrix's API channel: the Content API cuts every gated article
+/// where the web cuts it for an anonymous reader over quota, and its lists
+/// carry no body text at all.
+#[tokio::test]
+async fn the_content_api_sends_no_gated_text() {
+    for t in testing::all().await {
+        let f = fixture(t.db.clone()).await;
+        let (hash, prefix, key) = masthead_web::api::new_token(masthead_db::tokens::TokenKind::Content);
+        t.db.create_api_token(masthead_db::tokens::TokenKind::Content, "leak test", &hash, &prefix, None, &[], Utc::now()).await.unwrap();
+        let over = exhaust(&f, "", [10, 7, 0, 1], 1).await;
+        let api = |path: String| {
+            let router = f.app.router.clone();
+            let key = key.clone();
+            async move {
+                let r = send(&router, Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap()).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.body
+            }
+        };
+        for slug in ["secret", "members", "warmup-one", "front"] {
+            let web = get_as(&f.app.router, &format!("/article/{slug}"), &over, [10, 7, 0, 1], UA).await;
+            let from_web = present(&web.body, slug);
+            let body = api(format!("/api/content/articles/{slug}")).await;
+            let from_api = present(&body, slug);
+            assert_eq!(from_api, from_web, "{} / {slug}: the API cuts where the web cuts", t.backend);
+            let expected = if slug == "front" { BLOCKS } else { PREVIEW };
+            assert_eq!(from_api, (0..expected).collect::<Vec<_>>(), "{} / {slug}", t.backend);
+        }
+        let list = api("/api/content/articles?limit=100".into()).await;
+        for slug in ["secret", "members", "front"] {
+            assert!(present(&list, slug).is_empty(), "{}: the list leaks {slug}", t.backend);
+        }
+        t.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn the_meter_counts_once_and_the_banner_says_what_is_left() {
     for t in testing::all().await {

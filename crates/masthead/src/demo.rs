@@ -129,6 +129,7 @@ pub async fn build(state: &AppState, articles: usize, seed: u64) -> anyhow::Resu
                 .map_err(|e| anyhow::anyhow!("demo article {:?}: {e}", draft.headline))?;
         }
         crate::demo_magazine::build(state, now).await?;
+        crate::demo_numbers::seed(db, now).await.context("seeding the demo's numbers")?;
         println!(
             "Made {} articles, {} images, {} authors in {:.1}s.",
             publication.articles.len(),

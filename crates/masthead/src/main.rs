@@ -6,6 +6,7 @@ mod demo;
 mod demo_content;
 mod demo_magazine;
 mod demo_newsletters;
+mod demo_numbers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,11 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// API tokens: content keys and staff tokens for the Admin API
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Billing: reconcile local subscriptions with the payment provider
     Billing {
         #[command(subcommand)]
@@ -94,6 +100,25 @@ enum SearchCommand {
         /// Do the rebuild in this process and wait for it
         #[arg(long)]
         now: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token and print it (it is shown once; only its hash is kept)
+    Create {
+        /// content (the public Content API) or admin (the Admin API)
+        #[arg(long, default_value = "content")]
+        kind: String,
+        /// What uses it, e.g. "Mobile app"
+        #[arg(long)]
+        name: String,
+        /// For admin tokens: the staff member it acts as (by email)
+        #[arg(long)]
+        staff: Option<String>,
+        /// For admin tokens: articles:read articles:write articles:publish taxonomy:write members:read admin
+        #[arg(long, default_value = "articles:read")]
+        scopes: String,
     },
 }
 
@@ -206,6 +231,32 @@ async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             println!("Copied {} tables to {}; every count matches. Media files stay in {}.", counts.len(), masthead_db::redact_url(&to), cfg.data_dir.display());
             from.close().await;
             dest.close().await;
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { kind, name, staff, scopes } } => {
+            use masthead_db::tokens::TokenKind;
+            let kind = match kind.as_str() {
+                "content" => TokenKind::Content,
+                "admin" => TokenKind::Admin,
+                other => bail!("unknown token kind {other:?}: use content or admin"),
+            };
+            let db = open(&cfg, true).await?;
+            let (staff_id, scopes) = match kind {
+                TokenKind::Content => (None, Vec::new()),
+                TokenKind::Admin => {
+                    let email = staff.context("an admin token acts as a staff member: give --staff EMAIL")?;
+                    let member = db.staff_by_email(&email).await?.with_context(|| format!("no staff member {email}"))?;
+                    let scopes = masthead_core::staff::Scope::parse_list(&scopes).map_err(anyhow::Error::msg)?;
+                    if scopes.is_empty() {
+                        bail!("give at least one scope");
+                    }
+                    (Some(member.id), scopes)
+                }
+            };
+            let (hash, prefix, secret) = masthead_web::api::new_token(kind);
+            db.create_api_token(kind, &name, &hash, &prefix, staff_id, &scopes, chrono::Utc::now()).await?;
+            println!("{secret}");
+            db.close().await;
             Ok(())
         }
         Command::Billing { command: BillingCommand::Reconcile } => {
