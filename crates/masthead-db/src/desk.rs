@@ -81,6 +81,7 @@ pub struct DeskArticle {
     pub slug: String,
     pub headline: String,
     pub standfirst: String,
+    pub dateline: String,
     pub status: ArticleStatus,
     pub access: AccessLevel,
     pub section: Option<Tag>,
@@ -99,6 +100,7 @@ struct DeskRow {
     slug: String,
     headline: String,
     standfirst: String,
+    dateline: String,
     status: String,
     access: String,
     section_id: Option<i64>,
@@ -185,7 +187,7 @@ impl Db {
         let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
         let n = args.len();
         let list_sql = format!(
-            "SELECT a.id, a.slug, a.headline, a.standfirst, a.status, a.access, a.section_id, a.created_by, a.revision, a.word_count,
+            "SELECT a.id, a.slug, a.headline, a.standfirst, a.dateline, a.status, a.access, a.section_id, a.created_by, a.revision, a.word_count,
                     a.published_at, a.scheduled_for, a.updated_at
              FROM articles a {filter} ORDER BY {} LIMIT ${} OFFSET ${}",
             q.sort.order_by(),
@@ -224,6 +226,7 @@ impl Db {
                     slug: r.slug,
                     headline: r.headline,
                     standfirst: r.standfirst,
+                    dateline: r.dateline,
                     created_by: r.created_by,
                     revision: r.revision,
                     word_count: r.word_count,

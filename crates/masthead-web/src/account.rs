@@ -473,6 +473,7 @@ pub async fn delete(State(state): State<AppState>, reader: ReaderCtx, headers: H
     }
     state.db.delete_reader(me.id).await?;
     tracing::info!(reader = me.id, "reader deleted their account");
+    crate::webhooks::emit_logged(&state, crate::webhooks::MEMBER_DELETED, serde_json::json!({ "id": me.id })).await;
     let mut res = page(&state, &ReaderCtx { signed_in: None, ..reader.clone() }, "account/deleted.html", minijinja::context! { chrome => chrome(&state, "/") }, StatusCode::OK)?;
     add_cookie(&mut res, &set_cookie(reader::SESSION_COOKIE, "", Some(0), state.config.secure_cookies));
     Ok(res)

@@ -271,7 +271,7 @@ async fn the_content_api_sends_no_gated_text() {
                 r.body
             }
         };
-        for slug in ["secret", "members", "warmup-one", "front"] {
+        for slug in ["secret", "members", "warmup-two", "front"] {
             let web = get_as(&f.app.router, &format!("/article/{slug}"), &over, [10, 7, 0, 1], UA).await;
             let from_web = present(&web.body, slug);
             let body = api(format!("/api/content/articles/{slug}")).await;

@@ -216,7 +216,9 @@ pub async fn publish_article(State(state): State<AppState>, who: ApiStaff, ApiPa
     let input: PublishInput = if body.iter().all(u8::is_ascii_whitespace) {
         PublishInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("the body is not a publish request: {e}")))?
+        serde_json::from_slice::<Option<PublishInput>>(&body)
+            .map_err(|e| AppError::BadRequest(format!("the body is not a publish request: {e}")))?
+            .unwrap_or_default()
     };
     let publish = match input.at {
         Some(t) => Publish::At(t),

@@ -274,7 +274,7 @@ impl ArticleSummary {
             url: crate::views::article_url(&a.slug),
             headline: a.headline.clone(),
             standfirst: a.standfirst.clone(),
-            dateline: String::new(),
+            dateline: a.dateline.clone(),
             access: a.access.into(),
             section: a.section.as_ref().map(TagDto::from),
             authors: a.authors.iter().map(AuthorDto::from).collect(),
