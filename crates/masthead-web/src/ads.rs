@@ -13,7 +13,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use bytes::Bytes;
-use masthead_core::staff::Role;
 use masthead_core::{Benefit, Block, BlockKind};
 use serde::{Deserialize, Serialize};
 
@@ -231,11 +230,7 @@ pub async fn ad_free(state: &AppState, headers: &HeaderMap) -> bool {
 // ---- the desk -----------------------------------------------------------
 
 fn may_edit(staff: &Staff) -> AppResult<()> {
-    if staff.role >= Role::Administrator {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    staff.require(masthead_core::staff::Action::ManageSettings, masthead_core::staff::Ownership::NotApplicable)
 }
 
 #[derive(Serialize)]
@@ -261,7 +256,7 @@ fn desk_page(state: &AppState, staff: &Staff, settings: &AdSettings, notice: Opt
     let body = state.theme.render(
         "admin/ads.html",
         minijinja::context! {
-            chrome => chrome(state, "/admin/ads"), staff => staff.name, csrf => staff.csrf(state),
+            chrome => chrome(state, "/admin/ads"), staff => staff.name, csrf => staff.csrf(state), desk => crate::desk::DeskNav::for_staff(staff),
             slots, in_article_after => settings.in_article_after, notice,
         },
     )?;

@@ -150,6 +150,7 @@ async fn every_role_against_every_desk_route() {
                 ("save a plan", "POST", "/admin/plans".into(), format!("csrf={}&slug=monthly&name=Monthly&price=2.90&currency=USD&interval=month&trial_days=30&benefits=full_access&active=1", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
                 ("save the meter", "POST", "/admin/paywall".into(), format!("csrf={}&anonymous_quota=1&registered_quota=3&window=calendar_month&window_days=30&preview_blocks=3&archive_after_days=&network_quota=&grace_days=7&gift_links_per_month=10&gift_link_days=14", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
                 ("save the offer", "POST", "/admin/offer".into(), format!("csrf={}&lede=Read+it+all", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
+                ("ads", "GET", "/admin/ads".into(), String::new(), Box::new(allowed_for(Role::Administrator)), "in_article_after".into()),
                 ("settings", "GET", "/admin/settings".into(), String::new(), Box::new(allowed_for(Role::Administrator)), "Navigation".into()),
                 ("save settings", "POST", "/admin/settings".into(), format!("csrf={}&name=The+Courier&tagline=News", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
                 ("staff", "GET", "/admin/staff".into(), String::new(), Box::new(allowed_for(Role::Administrator)), "other@news.test".into()),
