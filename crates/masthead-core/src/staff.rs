@@ -75,10 +75,14 @@ pub enum Action {
     ViewAudit,
     /// API keys and outgoing webhooks.
     ManageIntegrations,
+    /// Newsletters: their settings, editions, test sends and sending.
+    ManageNewsletters,
+    /// The weekly magazine: proposing, curating and publishing issues.
+    ManageMagazine,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewDesk,
         Action::ViewArticle,
         Action::CreateArticle,
@@ -95,6 +99,8 @@ impl Action {
         Action::ManageMembers,
         Action::ViewAudit,
         Action::ManageIntegrations,
+        Action::ManageNewsletters,
+        Action::ManageMagazine,
     ];
 
     /// The API token scope an operation of this kind needs. A staff token
@@ -113,7 +119,9 @@ impl Action {
             | Action::ManageSettings
             | Action::ManageStaff
             | Action::ViewAudit
-            | Action::ManageIntegrations => Scope::Admin,
+            | Action::ManageIntegrations
+            | Action::ManageNewsletters
+            | Action::ManageMagazine => Scope::Admin,
         }
     }
 }
@@ -145,7 +153,7 @@ pub fn can(role: Role, action: Action, ownership: Ownership) -> bool {
         ViewDesk | ViewArticle | CreateArticle | UploadMedia => true,
         EditDraft => role >= Editor || own,
         EditLive | Publish | DeleteArticle => role >= Editor || (role == Author && own),
-        ManageTaxonomy | ViewNumbers => role >= Editor,
+        ManageTaxonomy | ViewNumbers | ManageNewsletters | ManageMagazine => role >= Editor,
         ManagePlans | ManageSettings | ManageStaff | ManageMembers | ViewAudit | ManageIntegrations => role >= Administrator,
     }
 }
@@ -241,6 +249,10 @@ mod tests {
         assert!(can(Role::Editor, ManageTaxonomy, NotApplicable));
         assert!(!can(Role::Editor, ManageStaff, NotApplicable));
         assert!(!can(Role::Editor, ManageMembers, NotApplicable));
+        for a in [ManageNewsletters, ManageMagazine] {
+            assert!(can(Role::Editor, a, NotApplicable));
+            assert!(!can(Role::Author, a, NotApplicable), "{a:?}: authors write, editors send and curate");
+        }
     }
 
     #[test]

@@ -21,7 +21,6 @@ use axum::{Form, Router};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use masthead_core::magazine::{decide_edition, file_fits, week_start, EditionProfile, Included, IssueStatus};
-use masthead_core::staff::Role;
 use masthead_core::{Access, Article, ArticleFacts, ArticleStatus, Benefit, Entitlements};
 use masthead_db::magazine::{Curation, EpubBuilt, EpubFile, Issue, IssueArticle, IssueText, ProposalRules};
 use masthead_render::epub;
@@ -651,12 +650,9 @@ fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io:
 
 // ------------------------------------------------------------------- desk
 
+/// Editors and above (the one permission rule, `masthead_core::staff::can`).
 fn editor(staff: &Staff) -> AppResult<()> {
-    if staff.role >= Role::Editor {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    staff.require(masthead_core::staff::Action::ManageMagazine, masthead_core::staff::Ownership::NotApplicable)
 }
 
 fn desk_page(state: &AppState, name: &str, ctx: minijinja::Value) -> AppResult<Response> {
@@ -704,7 +700,7 @@ pub async fn desk_index(State(state): State<AppState>, staff: Staff, Query(q): Q
         &state,
         "admin/magazine.html",
         minijinja::context! {
-            chrome => chrome(&state, "/admin/magazine"), staff => staff.name, csrf => staff.csrf(&state),
+            chrome => chrome(&state, "/admin/magazine"), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             issues, picks, this_week, notice => q.notice, error => q.error,
         },
     )
@@ -810,7 +806,7 @@ pub async fn desk_issue(State(state): State<AppState>, staff: Staff, Path(id): P
         &state,
         "admin/magazine_issue.html",
         minijinja::context! {
-            chrome => chrome(&state, &view.url), staff => staff.name, csrf => staff.csrf(&state),
+            chrome => chrome(&state, &view.url), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             issue => view, revision => issue.revision, cover_media_key => issue.cover_media_key, cover_line => issue.cover_line,
             letter => issue.letter_markdown, items, epubs, notice => q.notice, error => q.error,
             public_url => issue.number.map(|n| format!("/magazine/{n}")),

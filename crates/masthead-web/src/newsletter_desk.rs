@@ -16,6 +16,7 @@ use masthead_core::{DomainError, FieldError};
 use serde::Serialize;
 
 use crate::auth::Staff;
+use masthead_core::staff::{Action, Ownership};
 use crate::site::chrome;
 use crate::{AppError, AppResult, AppState};
 
@@ -51,6 +52,7 @@ struct Row {
 }
 
 pub async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     let now = Utc::now();
     let totals: HashMap<i64, masthead_db::newsletters::ListTotals> =
         state.db.list_totals(now - Duration::days(30)).await?.into_iter().map(|t| (t.newsletter_id, t)).collect();
@@ -87,7 +89,7 @@ pub async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     page(
         &state,
         "admin/newsletters.html",
-        minijinja::context! { chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(&state), rows, suppressions },
+        minijinja::context! { chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff), rows, suppressions },
     )
 }
 
@@ -246,13 +248,14 @@ fn form_page(state: &AppState, staff: &Staff, id: Option<i64>, values: &FormValu
     page(
         state,
         "admin/newsletter_form.html",
-        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), id, v => values,
+        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), desk => crate::desk::DeskNav::for_staff(&staff), id, v => values,
             errors => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(),
             templates => masthead_core::newsletter::TEMPLATES },
     )
 }
 
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     let v = FormValues {
         cadence: "daily".into(),
         at: "07:00".into(),
@@ -268,6 +271,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> AppResult<
 }
 
 pub async fn create(State(state): State<AppState>, staff: Staff, Form(f): Form<HashMap<String, String>>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     staff.check_csrf(&state, f.get("csrf").map(String::as_str).unwrap_or(""))?;
     let v = FormValues::from_form(&f);
     let d = match v.draft() {
@@ -281,6 +285,7 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Form(f): Form<H
 }
 
 pub async fn update(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     staff.check_csrf(&state, f.get("csrf").map(String::as_str).unwrap_or(""))?;
     let v = FormValues::from_form(&f);
     let d = match v.draft() {
@@ -313,6 +318,7 @@ struct Candidate {
 }
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     let n = state.db.newsletter(id).await?;
     let now = Utc::now();
     let tz = n.tz();
@@ -346,7 +352,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         &state,
         "admin/newsletter.html",
         minijinja::context! {
-            chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, staff_email => staff.email, csrf => staff.csrf(&state),
+            chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, staff_email => staff.email, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             n => minijinja::context! { id => n.id, name => n.name, slug => n.slug, cadence => n.cadence.describe(), audience => n.audience.as_str(), time_zone => n.time_zone },
             v => FormValues::of(&n), templates => masthead_core::newsletter::TEMPLATES, editions, candidates, totals,
             draft => draft.map(|d| minijinja::context! { subject => d.subject, intro => d.intro }),
@@ -355,6 +361,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
 }
 
 pub async fn save_draft(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>, Form(f): Form<Vec<(String, String)>>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     staff.check_csrf(&state, &get("csrf"))?;
     let n = state.db.newsletter(id).await?;
@@ -386,6 +393,7 @@ pub async fn save_draft(State(state): State<AppState>, staff: Staff, Path(id): P
 /// The next edition as the staff member would receive it. Served with a
 /// policy of its own: email HTML styles inline and must not run scripts.
 pub async fn preview(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     let n = state.db.newsletter(id).await?;
     let frame = crate::delivery::preview_frame(&state, &n, Utc::now()).await?;
     let email = frame.personalize(&state, 0, &staff.email, &staff.name);
@@ -403,6 +411,7 @@ pub struct CsrfForm {
 }
 
 pub async fn test_send(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     staff.check_csrf(&state, &f.csrf)?;
     let n = state.db.newsletter(id).await?;
     crate::delivery::send_test(&state, &n, &staff.email, &staff.name, Utc::now()).await?;
@@ -410,6 +419,7 @@ pub async fn test_send(State(state): State<AppState>, staff: Staff, Path(id): Pa
 }
 
 pub async fn send_now(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> AppResult<Response> {
+    staff.require(Action::ManageNewsletters, Ownership::NotApplicable)?;
     staff.check_csrf(&state, &f.csrf)?;
     let n = state.db.newsletter(id).await?;
     let result = crate::delivery::compose_and_send(&state, &n, None, Utc::now()).await?;

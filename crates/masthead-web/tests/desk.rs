@@ -150,6 +150,9 @@ async fn every_role_against_every_desk_route() {
                 ("save a plan", "POST", "/admin/plans".into(), format!("csrf={}&slug=monthly&name=Monthly&price=2.90&currency=USD&interval=month&trial_days=30&benefits=full_access&active=1", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
                 ("save the meter", "POST", "/admin/paywall".into(), format!("csrf={}&anonymous_quota=1&registered_quota=3&window=calendar_month&window_days=30&preview_blocks=3&archive_after_days=&network_quota=&grace_days=7&gift_links_per_month=10&gift_link_days=14", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
                 ("save the offer", "POST", "/admin/offer".into(), format!("csrf={}&lede=Read+it+all", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
+                ("newsletters", "GET", "/admin/newsletters".into(), String::new(), Box::new(allowed_for(Role::Editor)), "Newsletters <span".into()),
+                ("new newsletter form", "GET", "/admin/newsletters/new".into(), String::new(), Box::new(allowed_for(Role::Editor)), String::new()),
+                ("magazine", "GET", "/admin/magazine".into(), String::new(), Box::new(allowed_for(Role::Editor)), "The weekly magazine".into()),
                 ("ads", "GET", "/admin/ads".into(), String::new(), Box::new(allowed_for(Role::Administrator)), "in_article_after".into()),
                 ("settings", "GET", "/admin/settings".into(), String::new(), Box::new(allowed_for(Role::Administrator)), "Navigation".into()),
                 ("save settings", "POST", "/admin/settings".into(), format!("csrf={}&name=The+Courier&tagline=News", enc(c)), Box::new(allowed_for(Role::Administrator)), String::new()),
@@ -725,7 +728,8 @@ async fn webhooks_are_signed_delivered_and_retried() {
         let rev = t.db.article_revision(id).await.unwrap();
         let r = request(&app, "POST", &format!("/admin/articles/{id}"), &admin.cookie, &format_body(&admin.csrf, rev)).await;
         assert_eq!(r.status, 303, "{}", r.body);
-        assert_eq!(masthead_web::worker::drain(s).await, 1);
+        // The delivery runs, beside the jobs the save queued for others (search reindexing).
+        assert!(masthead_web::worker::drain(s).await >= 1);
         let first = rx.recv().await.unwrap();
         let hook = &t.db.webhooks().await.unwrap()[0];
         let d = &t.db.deliveries(hook.id, 5).await.unwrap()[0];

@@ -61,6 +61,8 @@ pub struct DeskNav {
     pub members: bool,
     pub audit: bool,
     pub integrations: bool,
+    pub newsletters: bool,
+    pub magazine: bool,
 }
 
 impl DeskNav {
@@ -75,6 +77,8 @@ impl DeskNav {
             members: s.may(Action::ManageMembers, na),
             audit: s.may(Action::ViewAudit, na),
             integrations: s.may(Action::ManageIntegrations, na),
+            newsletters: s.may(Action::ManageNewsletters, na),
+            magazine: s.may(Action::ManageMagazine, na),
         }
     }
 }
