@@ -42,6 +42,7 @@ pub mod counters;
 pub mod desk;
 pub mod feeds;
 pub mod jobs;
+pub mod limits;
 pub mod magazine;
 pub mod media;
 pub mod meter;

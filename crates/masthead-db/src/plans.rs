@@ -68,6 +68,8 @@ pub struct SubscriptionRow {
     pub past_due_since: Option<DateTime<Utc>>,
     pub trial_end: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// When the "your grace period ends soon" reminder went out.
+    pub grace_reminded_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -136,6 +138,7 @@ impl Db {
                provider_customer_id = excluded.provider_customer_id, status = excluded.status,
                current_period_end = excluded.current_period_end, cancel_at_period_end = excluded.cancel_at_period_end,
                past_due_since = CASE WHEN excluded.status = 'past_due' THEN COALESCE(subscriptions.past_due_since, excluded.past_due_since) ELSE NULL END,
+               grace_reminded_at = CASE WHEN excluded.status = 'past_due' THEN subscriptions.grace_reminded_at ELSE NULL END,
                trial_end = excluded.trial_end, updated_at = excluded.updated_at
              RETURNING *",
         )
@@ -143,6 +146,24 @@ impl Db {
         .bind(s.status.as_str()).bind(s.current_period_end).bind(s.cancel_at_period_end).bind(s.trial_end).bind(now)
         .fetch_one(pool).await?);
         Ok(row)
+    }
+
+    /// Past-due subscriptions that went past due at or before `since` and
+    /// have not been reminded yet in this spell (the grace reminder).
+    pub async fn past_due_unreminded(&self, since: DateTime<Utc>) -> Result<Vec<SubscriptionRow>> {
+        let rows = on_read!(self, pool => sqlx::query_as(
+            "SELECT * FROM subscriptions WHERE status = 'past_due' AND grace_reminded_at IS NULL AND past_due_since <= $1 ORDER BY id",
+        ).bind(since).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
+    /// Marks the grace reminder as sent; false when another node (or an
+    /// earlier tick) already did, or the subscription left past_due.
+    pub async fn mark_grace_reminded(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let n = on_write!(self, pool => sqlx::query(
+            "UPDATE subscriptions SET grace_reminded_at = $1 WHERE id = $2 AND status = 'past_due' AND grace_reminded_at IS NULL",
+        ).bind(now).bind(id).execute(pool).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn subscriptions_of(&self, reader_id: i64) -> Result<Vec<SubscriptionRow>> {

@@ -168,7 +168,7 @@ pub async fn send_link(
         );
     }
     let window = Duration::from_secs(600);
-    if !state.limits.allow(&format!("link-ip:{}", reader.ip), 10, window) || !state.limits.allow(&format!("link-email:{email}"), 3, window) {
+    if !state.limits.allow(&format!("link-ip:{}", reader.ip), 10, window).await || !state.limits.allow(&format!("link-email:{email}"), 3, window).await {
         return Err(AppError::TooMany);
     }
     let now = Utc::now();
@@ -306,7 +306,7 @@ pub async fn password_login(State(state): State<AppState>, reader: ReaderCtx, he
     check_form(&state, &reader, &headers, &f.csrf)?;
     let email = f.email.trim().to_lowercase();
     let window = Duration::from_secs(300);
-    if !state.limits.allow(&format!("pw-ip:{}", reader.ip), 20, window) || !state.limits.allow(&format!("pw-email:{email}"), 8, window) {
+    if !state.limits.allow(&format!("pw-ip:{}", reader.ip), 20, window).await || !state.limits.allow(&format!("pw-email:{email}"), 8, window).await {
         return Err(AppError::TooMany);
     }
     let found = state.db.reader_by_email(&email).await?;
@@ -421,7 +421,7 @@ pub async fn change_email(State(state): State<AppState>, reader: ReaderCtx, head
     if !valid_email(&new) {
         return Err(AppError::Invalid(vec![masthead_core::FieldError::new("email", "that doesn't look like an email address")]));
     }
-    if !state.limits.allow(&format!("email-change:{}", me.id), 3, Duration::from_secs(600)) {
+    if !state.limits.allow(&format!("email-change:{}", me.id), 3, Duration::from_secs(600)).await {
         return Err(AppError::TooMany);
     }
     let now = Utc::now();

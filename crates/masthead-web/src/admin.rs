@@ -77,8 +77,8 @@ pub async fn login(
     }
     let window = Duration::from_secs(300);
     let email = f.email.trim().to_lowercase();
-    if !state.limits.allow(&format!("login-ip:{}", addr.ip()), 20, window)
-        || !state.limits.allow(&format!("login-email:{email}"), 8, window)
+    if !state.limits.allow(&format!("login-ip:{}", addr.ip()), 20, window).await
+        || !state.limits.allow(&format!("login-email:{email}"), 8, window).await
     {
         return login_page(
             &state,

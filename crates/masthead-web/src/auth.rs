@@ -2,10 +2,8 @@
 //! limits. Cookies carry an HMAC so they cannot be forged; tokens bind a
 //! form to the session that asked for it.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -169,26 +167,31 @@ pub mod masthead_password {
     }
 }
 
-/// Fixed-window counters per key (e.g. "login:IP"), in memory.
-#[derive(Default)]
+/// Fixed-window counters per key (e.g. "login-ip:IP"), kept in the database
+/// so that every node of a cluster counts against the same limit. Only
+/// actions that send mail or check a password or code are limited, so one
+/// upsert per attempt costs nothing that matters.
+#[derive(Clone)]
 pub struct RateLimits {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    db: masthead_db::Db,
 }
 
 impl RateLimits {
-    /// Counts one attempt; false once `max` attempts were made within `window`.
-    pub fn allow(&self, key: &str, max: u32, window: Duration) -> bool {
-        let Ok(mut map) = self.windows.lock() else { return false };
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| start.elapsed() < window);
+    pub fn new(db: masthead_db::Db) -> Self {
+        RateLimits { db }
+    }
+
+    /// Counts one attempt; false once `max` attempts were made within
+    /// `window`. When the count cannot be kept, the attempt is refused.
+    pub async fn allow(&self, key: &str, max: u32, window: Duration) -> bool {
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::hours(1));
+        match self.db.count_attempt(key, window, chrono::Utc::now()).await {
+            Ok(hits) => hits <= i64::from(max),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count an attempt; refusing it");
+                false
+            }
         }
-        let now = Instant::now();
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= max
     }
 }
 
@@ -220,12 +223,4 @@ mod tests {
         assert!(!masthead_password::verify("x", "not a hash"));
     }
 
-    #[test]
-    fn rate_limits_count_per_key() {
-        let r = RateLimits::default();
-        let w = Duration::from_secs(60);
-        assert!((0..5).all(|_| r.allow("login:a", 5, w)));
-        assert!(!r.allow("login:a", 5, w));
-        assert!(r.allow("login:b", 5, w));
-    }
 }

@@ -406,6 +406,43 @@ pub async fn sync_subscription(state: &AppState, client: &StripeClient, id: &str
     Ok(Some(stored))
 }
 
+/// Reminds past-due subscribers, once per spell, when about two days of the
+/// publisher's grace period are left (for a grace of two or three days,
+/// after the first day). The scheduler calls this; marking the reminder by
+/// compare-and-set means one node sends it even if two ticks overlap.
+pub async fn grace_reminders(state: &AppState, now: DateTime<Utc>) -> masthead_db::Result<usize> {
+    let grace_days = i64::from(state.policy().grace_days);
+    if grace_days < 2 {
+        return Ok(0);
+    }
+    let remind_after = chrono::Duration::days((grace_days - 2).max(1));
+    let grace = chrono::Duration::days(grace_days);
+    let mut sent = 0;
+    for sub in state.db.past_due_unreminded(now - remind_after).await? {
+        let Some(since) = sub.past_due_since else { continue };
+        let ends = since + grace;
+        if !state.db.mark_grace_reminded(sub.id, now).await? {
+            continue;
+        }
+        // Past the grace already (the scheduler was down): the benefits are
+        // gone and the "ended" mail follows from the provider; no reminder.
+        if now >= ends {
+            continue;
+        }
+        let Ok(Some(r)) = state.db.reader_by_id(sub.reader_id).await else { continue };
+        let site = state.site();
+        let link = format!("{}/account", state.config.base_url);
+        let ends_on = ends.format("%-d %B %Y").to_string();
+        let subject = format!("Your {} subscription stops on {ends_on} unless your payment goes through", site.name);
+        send_mail(state, &r.email, &subject, "email/billing", minijinja::context! { site, link, what => "grace_ending", ends_on, grace_days }).await;
+        sent += 1;
+    }
+    if sent > 0 {
+        tracing::info!(count = sent, "sent grace-period reminders");
+    }
+    Ok(sent)
+}
+
 /// Trial ending, payment failed, subscription ended: each with a link to fix it.
 pub async fn lifecycle_mail(state: &AppState, reader_id: i64, what: &str) {
     let Ok(Some(r)) = state.db.reader_by_id(reader_id).await else { return };
@@ -575,7 +612,7 @@ pub async fn buy_gift(State(state): State<AppState>, reader: ReaderCtx, headers:
     if !recipient.contains('@') || recipient.len() > 254 || recipient.contains(char::is_whitespace) {
         return Err(AppError::Invalid(vec![masthead_core::FieldError::new("recipient", "enter the recipient's email address")]));
     }
-    if !state.limits.allow(&format!("gift:{}", me.id), 10, Duration::from_secs(3600)) {
+    if !state.limits.allow(&format!("gift:{}", me.id), 10, Duration::from_secs(3600)).await {
         return Err(AppError::TooMany);
     }
     let plan = monthly_plan(&state).ok_or(AppError::NotFound)?;
@@ -643,7 +680,7 @@ pub struct RedeemForm {
 pub async fn redeem(State(state): State<AppState>, reader: ReaderCtx, headers: HeaderMap, Form(f): Form<RedeemForm>) -> AppResult<Response> {
     let me = reader.signed_in.clone().ok_or(AppError::Unauthorized)?;
     check_form(&state, &reader, &headers, &f.csrf)?;
-    if !state.limits.allow(&format!("redeem:{}", me.id), 10, Duration::from_secs(600)) {
+    if !state.limits.allow(&format!("redeem:{}", me.id), 10, Duration::from_secs(600)).await {
         return Err(AppError::TooMany);
     }
     let benefits = monthly_plan(&state).map(|p| p.benefits).unwrap_or_else(|| masthead_core::Benefit::ALL.to_vec());

@@ -22,6 +22,35 @@ pub async fn announce_change(state: &AppState) {
     }
 }
 
+/// Tells every other node that settings changed: they re-read them (the
+/// paywall, plans, site, navigation, ads) and drop their caches.
+pub async fn announce_reload(state: &AppState) {
+    if let Err(e) = state.db.notify(CHANNEL, &format!("{RELOAD}{}", state.node_id)).await {
+        tracing::warn!(error = %e, "could not notify other nodes of a settings change");
+    }
+}
+
+/// The payload prefix of a settings change notice.
+const RELOAD: &str = "reload:";
+
+/// What a notice asks of this node.
+fn on_notice(state: &AppState, payload: &str) {
+    match payload.strip_prefix(RELOAD) {
+        // Our own settings change: this node reloaded already.
+        Some(node) if node == state.node_id => {}
+        Some(_) => {
+            let s = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = s.reload_local().await {
+                    tracing::warn!(error = %e, "could not re-read settings changed on another node");
+                    s.invalidate_local();
+                }
+            });
+        }
+        None => state.invalidate_local(),
+    }
+}
+
 /// Listens for changes announced by any node and drops this node's caches.
 /// Reconnects after errors; runs until shutdown.
 pub async fn listen(state: AppState, mut shutdown: watch::Receiver<bool>) {
@@ -38,11 +67,11 @@ pub async fn listen(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         };
         // Anything may have changed while we were not listening.
-        state.invalidate_local();
+        on_notice(&state, &format!("{RELOAD}elsewhere"));
         loop {
             tokio::select! {
                 n = listener.recv() => match n {
-                    Ok(_) => state.invalidate_local(),
+                    Ok(payload) => on_notice(&state, &payload),
                     Err(e) => {
                         tracing::warn!(error = %e, "lost the change listener; reconnecting");
                         break;

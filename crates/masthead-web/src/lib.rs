@@ -180,6 +180,7 @@ impl AppState {
         let payments = billing::Payments::from_config(&config.billing).map_err(anyhow_free::Error::Billing)?;
         let newsletters = delivery::Runtime::new(&config.mail_url, config.newsletters.clone())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
+        let limits = auth::RateLimits::new(db.clone());
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
             articles: cache::Cache::new(config.page_cache_ttl),
@@ -192,7 +193,7 @@ impl AppState {
             nav: RwLock::new(Vec::new()),
             media_dims: RwLock::new(HashMap::new()),
             metrics,
-            limits: auth::RateLimits::default(),
+            limits,
             crawlers: reader::Networks::new(config.crawler_ranges.clone(), config.trusted_proxies.clone()),
             paywall: RwLock::new(paywall::Paywall::default()),
             plans: RwLock::new(Vec::new()),
@@ -206,7 +207,7 @@ impl AppState {
             http: reqwest::Client::new(),
             config,
         }));
-        state.reload().await?;
+        state.reload_local().await?;
         // Meter reads are written in batches, off the request path.
         let flusher = state.clone();
         tokio::spawn(async move {
@@ -231,8 +232,18 @@ impl AppState {
     }
 
     /// Re-reads settings, navigation and media sizes after a change, and
-    /// drops cached pages.
+    /// drops cached pages, here and (on PostgreSQL) on every other node.
     pub async fn reload(&self) -> anyhow_free::Result<()> {
+        self.reload_local().await?;
+        if self.db.postgres_pool().is_some() {
+            let s = self.clone();
+            tokio::spawn(async move { cluster::announce_reload(&s).await });
+        }
+        Ok(())
+    }
+
+    /// Re-reads settings, navigation and media sizes on this node only.
+    pub async fn reload_local(&self) -> anyhow_free::Result<()> {
         let settings = self.db.settings().await?;
         let sections = self.db.tags(masthead_core::TagKind::Section).await?;
         let dims = self.db.media_dimensions().await?;
@@ -264,7 +275,7 @@ impl AppState {
             *a = Arc::new(ads);
         }
         search::keep_index_in_step(self, &settings).await?;
-        self.invalidate();
+        self.invalidate_local();
         Ok(())
     }
 

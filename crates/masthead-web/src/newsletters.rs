@@ -243,7 +243,7 @@ async fn sign_up(state: &AppState, reader: &ReaderCtx, email: &str, slugs: &BTre
     }
     // Every sign-up may send mail: limit per client and per address.
     let window = Duration::from_secs(600);
-    if !state.limits.allow(&format!("nl-ip:{}", reader.ip), 10, window) || !state.limits.allow(&format!("nl-email:{email}"), 3, window) {
+    if !state.limits.allow(&format!("nl-ip:{}", reader.ip), 10, window).await || !state.limits.allow(&format!("nl-email:{email}"), 3, window).await {
         return Ok(SignupResult::TooMany);
     }
     let now = Utc::now();

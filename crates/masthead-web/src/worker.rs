@@ -105,6 +105,24 @@ pub async fn tick(state: &AppState) {
         tracing::warn!(error = %e, "proposing the week's magazine issue failed");
     }
     crate::delivery::tick(state, Utc::now()).await;
+    if let Err(e) = crate::billing::grace_reminders(state, Utc::now()).await {
+        tracing::warn!(error = %e, "grace-period reminders failed");
+    }
+    prune_rate_limits(state).await;
+}
+
+/// Forgets rate-limit windows more than a day old, at most every ten minutes.
+async fn prune_rate_limits(state: &AppState) {
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = Utc::now();
+    let last = LAST.load(std::sync::atomic::Ordering::Relaxed);
+    if now.timestamp() - last < 600 {
+        return;
+    }
+    LAST.store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
+    if let Err(e) = state.db.prune_rate_limits(now - chrono::Duration::days(1)).await {
+        tracing::warn!(error = %e, "could not prune rate limits");
+    }
 }
 
 /// Runs the worker, and the scheduler while this node leads, until

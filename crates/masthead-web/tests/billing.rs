@@ -153,12 +153,29 @@ async fn trial_converts_and_a_failed_payment_recovers() {
         assert!(w.reads_in_full(&session).await, "grace period");
         let mails = w.app.state.mailer.sent().unwrap();
         assert!(mails.iter().any(|m| m.subject().unwrap_or_default().contains("didn't go through")), "a payment-failed mail");
+        // Two days before the seven-day grace period runs out, one reminder
+        // with the date, however often the scheduler asks.
+        let reminders = |w: &World| {
+            w.app.state.mailer.sent().unwrap().into_iter().filter(|m| m.subject().unwrap_or_default().contains("stops on")).collect::<Vec<_>>()
+        };
+        let since = w.app.state.db.subscriptions_of(id).await.unwrap()[0].past_due_since.unwrap();
+        assert_eq!(masthead_web::billing::grace_reminders(&w.app.state, since + chrono::Duration::days(1)).await.unwrap(), 0, "{}: too early", t.backend);
+        let at = since + chrono::Duration::days(5) + chrono::Duration::minutes(1);
+        assert_eq!(masthead_web::billing::grace_reminders(&w.app.state, at).await.unwrap(), 1, "{}", t.backend);
+        assert_eq!(masthead_web::billing::grace_reminders(&w.app.state, at + chrono::Duration::hours(1)).await.unwrap(), 0, "{}: once", t.backend);
+        let sent = reminders(&w);
+        assert_eq!(sent.len(), 1);
+        let ends_on = (since + chrono::Duration::days(7)).format("%-d %B %Y").to_string();
+        assert!(sent[0].subject().unwrap().contains(&ends_on), "{:?} names {ends_on}", sent[0].subject());
+        let body = sent[0].text_part().unwrap_or_default();
+        assert!(body.contains("/account") && body.contains(&ends_on), "a link to fix it, and the date: {body}");
         // The reader fixes the card and pays.
         w.fake.set_card(&customer, CardBehavior::Succeeds).await.unwrap();
         let inv = w.fake.subscription(&sub).unwrap().latest_invoice.unwrap();
         w.fake.pay_invoice(&inv).await.unwrap();
         w.settle().await;
         assert_eq!(w.status(id).await.0, "active", "{}: recovered", t.backend);
+        assert_eq!(w.app.state.db.subscriptions_of(id).await.unwrap()[0].grace_reminded_at, None, "a later failure reminds again");
         let account = get_as(&w.app.router, "/account", &session, [10, 9, 0, 1], UA).await;
         assert!(account.body.contains("<h3>Invoices</h3>"), "invoices from Stripe are listed");
         t.cleanup().await;

@@ -92,7 +92,7 @@ pub async fn login_code(State(state): State<AppState>, headers: HeaderMap, Form(
         return Ok(Redirect::to("/admin/login").into_response());
     };
     let _ = expires;
-    if !state.limits.allow(&format!("staff-code:{id}"), 5, Duration::from_secs(300)) {
+    if !state.limits.allow(&format!("staff-code:{id}"), 5, Duration::from_secs(300)).await {
         return second_factor_page(&state, &next, Some("Too many attempts. Please wait a few minutes and try again."), StatusCode::TOO_MANY_REQUESTS);
     }
     let member = state.db.staff_by_id(id).await?.filter(|m| m.disabled_at.is_none()).ok_or(AppError::Unauthorized)?;
@@ -364,7 +364,7 @@ pub struct TotpForm {
 pub async fn set_totp(State(state): State<AppState>, staff: Staff, Form(f): Form<TotpForm>) -> AppResult<Response> {
     staff.require(Action::ViewDesk, Ownership::NotApplicable)?;
     staff.check_csrf(&state, &f.csrf)?;
-    if !state.limits.allow(&format!("staff-code:{}", staff.id), 5, Duration::from_secs(300)) {
+    if !state.limits.allow(&format!("staff-code:{}", staff.id), 5, Duration::from_secs(300)).await {
         return Err(AppError::TooMany);
     }
     let member = state.db.staff_by_id(staff.id).await?.ok_or(AppError::Unauthorized)?;
