@@ -472,6 +472,9 @@ SCENARIOS = [
     ("c", "article, metered, over quota (cut + offer)"),
     ("d", "article, metered, subscriber signed in"),
     ("e", "home page, anonymous"),
+    ("f", "topic page, anonymous"),
+    ("g", "RSS feed of the site"),
+    ("h", "Content API: article listing (JSON, content key)"),
 ]
 
 
@@ -549,7 +552,20 @@ def run_backend(kind, args, binary, tmp, nginx, mach):
         if r.status != 200 or not anon:
             fail(f"{kind}: reading {m_first} gave {r.status} and {'a' if anon else 'no'} mh_anon cookie")
 
+        # f: the topic with the most published articles
+        topic = db.rows("SELECT t.slug FROM topics t JOIN article_topics x ON x.topic_id = t.id "
+                        "GROUP BY t.slug ORDER BY COUNT(*) DESC, t.slug LIMIT 1")[0][0]
+        # h: a content key made the way an operator makes one
+        key_out = subprocess.run([binary, "token", "create", "--kind", "content", "--name", "Bench"], env=env,
+                                 capture_output=True, text=True, timeout=60, cwd=tmp)
+        content_key = key_out.stdout.strip().splitlines()[-1] if key_out.returncode == 0 and key_out.stdout.strip() else None
+        if not content_key:
+            fail(f"{kind}: masthead token create failed: {key_out.stderr.strip()[-300:]}")
+
         plan = {
+            "f": (f"{base}/topic/{topic}", None, f"/topic/{topic}"),
+            "g": (f"{base}/feed.xml", None, "/feed.xml"),
+            "h": (f"{base}/api/content/articles?key={content_key}" if content_key else None, None, "/api/content/articles"),
             "a": (art(free_slug) if free_slug else None, None, free_slug),
             "b": (art(m_under), None, m_under),
             "c": (art(m_cut), f"mh_anon={anon}" if anon else None, m_cut),
@@ -577,6 +593,17 @@ def run_backend(kind, args, binary, tmp, nginx, mach):
                 if 'class="offer"' in t:
                     return "the subscriber got the cut page with the offer"
                 return None if 'data-access="metered"' in t else "not the metered article"
+            if key == "f":
+                return None if t.count('<article') >= 5 or t.count('class="teaser') >= 5 else "fewer than five teasers on the topic page"
+            if key == "g":
+                return None if "<rss" in t and t.count("<item>") >= 10 else "not an RSS feed with items"
+            if key == "h":
+                try:
+                    doc = json.loads(t)
+                except ValueError:
+                    return "not JSON"
+                items = doc.get("articles") or doc.get("data") or doc.get("items") or []
+                return None if len(items) >= 5 else f"fewer than five articles in the listing: {list(doc)[:5]}"
             return None
 
         for key, label in SCENARIOS:

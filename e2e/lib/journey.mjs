@@ -335,6 +335,7 @@ export async function defineJourney({ js }) {
     await Promise.all([page.waitForURL(/\/search\?/), box.press('Enter')]);
     const result = page.locator(`main a[href="${target.url}"]`).first();
     assert.equal(await result.count(), 1, `"${words}" finds ${target.url}`);
+    if (js) await shoot(page, 'search', { docs: true });
     await Promise.all([page.waitForURL(`**${target.url}`), result.click()]);
     assert.equal(norm(await page.locator('h1.headline').innerText()), htmlText(target.headline));
   });
@@ -346,6 +347,7 @@ export async function defineJourney({ js }) {
     const issue = page.locator('.issue-card h2 a').first();
     assert.equal(await issue.count(), 1, 'a published issue on /magazine');
     await Promise.all([page.waitForURL(/\/magazine\/\d+$/), issue.click()]);
+    if (js) await shoot(page, 'magazine-issue', { docs: true });
     const link = page.locator('a[href$=".epub"]').first();
     assert.equal(await link.count(), 1, 'a link to the EPUB on the issue page');
     const href = await link.getAttribute('href');

@@ -302,3 +302,188 @@ fn a_publication_moves_from_sqlite_to_postgres_with_nothing_lost() {
     assert!(home.contains("The Meridian Dispatch"));
     rt.block_on(pg.cleanup());
 }
+
+fn http_post_form(port: u16, path: &str, cookie: &str, body: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, buf))
+}
+
+/// A process whose output goes to a file, killed when dropped.
+struct Logged {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Logged {
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_logged(dir: &std::path::Path, url: &str, name: &str, args: &[&str], port: Option<u16>) -> Logged {
+    let log = dir.join(format!("{name}.log"));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut c = masthead(dir);
+    c.args(args)
+        .env("MASTHEAD_DATABASE_URL", url)
+        .env("MASTHEAD_DATA_DIR", dir.join("data"))
+        .env("MASTHEAD_LOG_LEVEL", "info")
+        .env("MASTHEAD_EMBEDDED_WORKER", "false")
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file));
+    if let Some(p) = port {
+        c.env("MASTHEAD_LISTEN", format!("127.0.0.1:{p}"));
+    }
+    let child = c.spawn().unwrap();
+    let logged = Logged { child, log };
+    if let Some(p) = port {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_get(p, "/readyz").is_none_or(|(s, _)| s != 200) {
+            assert!(Instant::now() < deadline, "{name} on {p} did not become ready:\n{}", logged.output());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    logged
+}
+
+/// Waits up to `secs` for `f` to hold.
+fn within(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "not within {secs} s: {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn scheduled_article(rt: &tokio::runtime::Runtime, db: &masthead_db::Db, slug: &str, headline: &str, at: chrono::DateTime<chrono::Utc>) -> i64 {
+    let draft = masthead_core::ArticleDraft { headline: headline.into(), ..Default::default() };
+    let w = masthead_db::ArticleWrite {
+        draft: &draft,
+        slug: slug.into(),
+        blocks: &[],
+        problems: &[],
+        word_count: 0,
+        status: masthead_core::ArticleStatus::Scheduled,
+        published_at: None,
+        scheduled_for: Some(at),
+    };
+    rt.block_on(db.create_article(&w, chrono::Utc::now())).unwrap().id
+}
+
+/// Three `masthead serve` nodes and two `masthead worker` processes on one
+/// PostgreSQL, as a newsroom that outgrew one machine runs them: a staff
+/// session made on one node works on the others; a scheduled article is
+/// published by exactly one scheduler and shows on every node at once
+/// (their cached home pages dropped by NOTIFY); the two workers never run
+/// the same job; and when the scheduler's process dies, the other worker
+/// takes over within seconds.
+#[test]
+fn three_nodes_and_two_workers_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(pg) = rt.block_on(masthead_db::testing::postgres()) else {
+        eprintln!("note: {} not set; the cluster test needs PostgreSQL", masthead_db::testing::POSTGRES_ENV);
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = run(masthead(d)
+        .args(["demo", "--no-serve", "--articles", "12", "--seed", "5"])
+        .env("MASTHEAD_DATABASE_URL", &pg.url)
+        .env("MASTHEAD_DATA_DIR", d.join("data")));
+    assert!(demo.status.success(), "{}", text(&demo));
+    let made = run(masthead(d)
+        .args(["user", "create", "--email", "desk@cluster.test", "--name", "Desk", "--role", "editor"])
+        .env("MASTHEAD_DATABASE_URL", &pg.url)
+        .env("MASTHEAD_DATA_DIR", d.join("data")));
+    let password = text(&made).lines().find_map(|l| l.strip_prefix("Password: ")).map(str::to_string).expect("a generated password");
+
+    let ports = [free_port(), free_port(), free_port()];
+    let nodes: Vec<Logged> = ports.iter().enumerate().map(|(i, p)| start_logged(d, &pg.url, &format!("node{i}"), &["serve"], Some(*p))).collect();
+    let mut workers: Vec<Option<Logged>> =
+        (0..2).map(|i| Some(start_logged(d, &pg.url, &format!("worker{i}"), &["worker"], None))).collect();
+
+    // A staff session made on node 0 is good on nodes 1 and 2.
+    let (status, signed_in) = http_post_form(
+        ports[0],
+        "/admin/login",
+        "mh_csrf=cluster-token",
+        &format!("email=desk%40cluster.test&password={}&csrf=cluster-token", password.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")),
+    )
+    .unwrap();
+    assert!(status == 303 || status == 302, "signing in on node 0: {status}\n{signed_in}");
+    let staff = signed_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: mh_staff="))
+        .map(|v| format!("mh_staff={}", v.split(';').next().unwrap()))
+        .expect("a staff session cookie");
+    for p in &ports[1..] {
+        let (status, page) = http_get_with(*p, "/admin", &staff).unwrap();
+        assert_eq!(status, 200, "the session from node 0 on node {p}");
+        assert!(page.contains("<h1>Articles"), "the desk on another node");
+    }
+
+    // The demo's jobs (renditions, search index) are shared out between the
+    // two workers and each runs once.
+    within(120, "the demo's jobs are done", || {
+        rt.block_on(async {
+            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status <> 'done'").fetch_one(pg.db.postgres_pool().unwrap()).await.unwrap();
+            open == 0
+        })
+    });
+    let (jobs, twice): (i64, i64) = rt.block_on(async {
+        sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE attempts > 1) FROM jobs").fetch_one(pg.db.postgres_pool().unwrap()).await.unwrap()
+    });
+    assert!(jobs >= 10, "the demo queued work: {jobs} jobs");
+    assert_eq!(twice, 0, "no job was claimed twice");
+
+    // Every node caches its home page now.
+    for p in &ports {
+        assert_eq!(http_get(*p, "/").unwrap().0, 200);
+    }
+    // Exactly one worker runs the scheduler.
+    let leader_of = |ws: &Vec<Option<Logged>>| -> Vec<usize> {
+        ws.iter().enumerate().filter(|(_, w)| w.as_ref().is_some_and(|w| w.output().contains("this node now runs the scheduler"))).map(|(i, _)| i).collect()
+    };
+    within(10, "a worker leads", || leader_of(&workers).len() == 1);
+    let leader = leader_of(&workers)[0];
+    assert!(nodes.iter().all(|n| !n.output().contains("now runs the scheduler")), "web nodes without the embedded worker never lead");
+
+    // A scheduled article goes out once, and every node shows it.
+    let due = chrono::Utc::now() + chrono::Duration::seconds(2);
+    scheduled_article(&rt, &pg.db, "cluster-first", "First out across the cluster", due);
+    for p in &ports {
+        within(15, "node shows the scheduled article", || http_get(*p, "/article/cluster-first").is_some_and(|(s, _)| s == 200));
+        within(5, "node's home page lists it", || http_get(*p, "/").is_some_and(|(_, b)| b.contains("First out across the cluster")));
+    }
+
+    // The leader dies; the other worker takes the scheduler over and
+    // publishes the next article.
+    workers[leader] = None;
+    let other = 1 - leader;
+    within(15, "the other worker takes over", || workers[other].as_ref().unwrap().output().contains("this node now runs the scheduler"));
+    let due = chrono::Utc::now() + chrono::Duration::seconds(1);
+    scheduled_article(&rt, &pg.db, "cluster-second", "Second out after a failover", due);
+    for p in &ports {
+        within(15, "node shows the article the new leader published", || http_get(*p, "/article/cluster-second").is_some_and(|(s, _)| s == 200));
+    }
+    drop(nodes);
+    drop(workers);
+    rt.block_on(pg.cleanup());
+}
