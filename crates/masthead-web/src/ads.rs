@@ -194,22 +194,18 @@ impl Ads {
     /// Fills a page's slots: with the ads, or with nothing for a reader
     /// who has the ad-free benefit.
     pub fn fill(&self, body: &[u8], ad_free: bool) -> Bytes {
-        if !has_marker(body) {
-            return Bytes::copy_from_slice(body);
-        }
-        let mut text = String::from_utf8_lossy(body).into_owned();
-        for slot in Slot::ALL {
-            let with = if ad_free { "" } else { self.rendered[slot.index()].as_str() };
-            text = text.replace(slot.marker(), with);
-        }
-        Bytes::from(text)
+        crate::slots::fill(&Bytes::copy_from_slice(body), &self.fills(ad_free))
+    }
+
+    /// Each slot's marker with what replaces it for this reader.
+    pub fn fills(&self, ad_free: bool) -> Vec<(&'static str, &str)> {
+        Slot::ALL.iter().map(|s| (s.marker(), if ad_free { "" } else { self.rendered[s.index()].as_str() })).collect()
     }
 }
 
 /// True when a page still has an ad placeholder to fill.
 pub fn has_marker(body: &[u8]) -> bool {
-    let needle = b"<!--mh:ad:";
-    body.windows(needle.len()).any(|w| w == needle)
+    crate::slots::any_ad(body)
 }
 
 /// Whether the reader behind these request headers is ad-free. Anonymous

@@ -38,6 +38,7 @@ pub mod router;
 pub mod seo;
 pub mod search;
 pub mod site;
+pub mod slots;
 pub mod theme;
 pub mod totp;
 pub mod views;

@@ -198,7 +198,12 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     let Ok(bytes) = axum::body::to_bytes(body, 8 * 1024 * 1024).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
-    let has_account = bytes.windows(site::ACCOUNT_SLOT.len()).any(|w| w == site::ACCOUNT_SLOT.as_bytes());
+    // Most pages arrive filled (the article page fills its own); one SIMD
+    // search says so.
+    if !crate::slots::any(&bytes) {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let has_account = memchr::memmem::find(&bytes, site::ACCOUNT_SLOT.as_bytes()).is_some();
     let has_ads = ads::has_marker(&bytes);
     if !has_account && !has_ads {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
@@ -210,13 +215,15 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
         Some(h) if has_ads && !slots.is_empty() => ads::ad_free(&state, h).await,
         _ => false,
     };
-    let bytes = slots.fill(&bytes, ad_free);
     let links = if signed_in {
         "<a href=\"/account\">Account</a>".to_string()
     } else {
         site::account_links(None)
     };
-    let body = if has_account { site::personalize(&bytes, &links, "") } else { bytes };
+    let mut fills = slots.fills(ad_free);
+    fills.push((site::ACCOUNT_SLOT, &links));
+    fills.push((site::BANNER_SLOT, ""));
+    let body = crate::slots::fill(&bytes, &fills);
     if signed_in {
         parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }

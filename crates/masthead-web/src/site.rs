@@ -238,8 +238,7 @@ pub fn account_links(reader: Option<&crate::reader::SignedIn>) -> String {
 
 /// Fills a cached page's slots for this reader.
 pub fn personalize(body: &[u8], account: &str, banner: &str) -> Bytes {
-    let text = String::from_utf8_lossy(body);
-    Bytes::from(text.replacen(ACCOUNT_SLOT, account, 1).replacen(BANNER_SLOT, banner, 1))
+    crate::slots::fill(&Bytes::copy_from_slice(body), &[(ACCOUNT_SLOT, account), (BANNER_SLOT, banner)])
 }
 
 /// Builds an article page's cacheable part for one access variant.
@@ -356,8 +355,15 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
         )?,
         _ => String::new(),
     };
-    let body = state.ads().fill(&body, reader.entitlements().has(Benefit::AdFree));
-    let body = personalize(&body, &account_links(reader.signed_in.as_ref()), &banner);
+    // The reader's parts, spliced into the shared page in one pass: ads (or
+    // none for the ad-free), the account links and the meter banner.
+    let ads = state.ads();
+    let ad_free = reader.entitlements().has(Benefit::AdFree);
+    let links = account_links(reader.signed_in.as_ref());
+    let mut fills = ads.fills(ad_free);
+    fills.push((ACCOUNT_SLOT, &links));
+    fills.push((BANNER_SLOT, &banner));
+    let body = crate::slots::fill(&body, &fills);
     let new_anon = if access.counts() { paywall::record_read(&state, &reader, a.id, now) } else { None };
     if !print && !reader.verified_crawler {
         if access.counts() {
