@@ -66,6 +66,18 @@ pub fn paging(limit: Option<i64>, offset: Option<i64>) -> AppResult<(i64, i64)> 
 )]
 pub async fn list_articles(State(state): State<AppState>, _key: ContentKey, ApiQuery(q): ApiQuery<ContentListQuery>) -> AppResult<Response> {
     let (limit, offset) = paging(q.limit, q.offset)?;
+    // The same listing for every key: kept with the pages, and dropped with
+    // them whenever content changes (on every node).
+    let cache_key = format!(
+        "api:content:articles|{limit}|{offset}|{}|{}|{}|{}",
+        q.topic.as_deref().unwrap_or(""),
+        q.section.as_deref().unwrap_or(""),
+        q.author.as_deref().unwrap_or(""),
+        q.q.as_deref().unwrap_or("")
+    );
+    if let Some(body) = state.pages.get(&cache_key) {
+        return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response());
+    }
     let query = DeskQuery {
         search: q.q,
         topic: q.topic,
@@ -80,7 +92,9 @@ pub async fn list_articles(State(state): State<AppState>, _key: ContentKey, ApiQ
     };
     let page = state.db.desk_articles(&query).await?;
     let items = page.items.iter().map(ArticleSummary::of_desk).collect();
-    Ok(axum::Json(ArticleList { items, total: page.total, limit, offset }).into_response())
+    let body = bytes::Bytes::from(serde_json::to_vec(&ArticleList { items, total: page.total, limit, offset }).map_err(AppError::internal)?);
+    state.pages.put(cache_key, body.clone());
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

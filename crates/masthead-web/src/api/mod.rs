@@ -174,7 +174,21 @@ fn query_key(parts: &Parts) -> Option<String> {
 
 async fn token_of(state: &AppState, secret: &str, kind: TokenKind) -> AppResult<masthead_db::tokens::ApiToken> {
     let token = state.db.api_token(&token_hash(secret)).await?.filter(|t| t.kind == kind).ok_or(AppError::Unauthorized)?;
-    state.db.touch_api_token(token.id, Utc::now()).await?;
+    // "Last used" to the minute: a write per request would put every API
+    // call behind SQLite's one writer.
+    static TOUCHED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<i64, i64>>> = std::sync::LazyLock::new(Default::default);
+    let now = Utc::now();
+    let due = TOUCHED.lock().map(|mut m| {
+        let last = m.entry(token.id).or_insert(i64::MIN);
+        let due = now.timestamp().saturating_sub(*last) >= 60;
+        if due {
+            *last = now.timestamp();
+        }
+        due
+    });
+    if due.unwrap_or(true) {
+        state.db.touch_api_token(token.id, now).await?;
+    }
     Ok(token)
 }
 
