@@ -117,6 +117,7 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
         mail_url: url,
         mail_from: "Desk <desk@news.example>".into(),
         billing: Default::default(),
+        csp_extra: String::new(),
         newsletters: NewsletterConfig { concurrency, batch, ..Default::default() },
     };
     let state = AppState::new(db.clone(), config, None).await.map_err(|e| e.to_string())?;
