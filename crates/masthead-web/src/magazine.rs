@@ -496,30 +496,25 @@ pub async fn build_epub(state: &AppState, issue_id: i64, profile: EditionProfile
     }
     let headlines: Vec<String> = articles.iter().map(|(_, a)| a.headline.clone()).collect();
     let svg_cover = cover_document(state, &issue, &headlines);
-    let store = state.media.clone();
-    let cover_key = issue.cover_media_key.clone();
     // Pictures come from the media store as JPEG renditions (made now if
     // the worker has not yet): a picture missing from the store fails the
     // build, to be retried, rather than ship an edition with holes.
-    let (cover, images) = tokio::task::spawn_blocking(move || -> Result<(epub::Cover, Vec<epub::Image>), String> {
-        let load = |key: &str, width: u32| -> Result<Vec<u8>, String> {
-            store.make_renditions(key).map_err(|e| format!("picture {key}: {e}"))?;
-            let path = store.path(key, &format!("{width}.jpg")).ok_or_else(|| format!("picture {key}: not a media key"))?;
-            std::fs::read(&path).map_err(|e| format!("picture {key}: {e}"))
-        };
-        let cover = match cover_key {
-            Some(k) => epub::Cover::Jpeg(load(&k, 1600)?),
-            None => epub::Cover::Svg(svg_cover),
-        };
-        let mut images = Vec::new();
-        for k in keys {
-            images.push(epub::Image { name: format!("{k}.jpg"), media_type: "image/jpeg", bytes: load(&k, 960)? });
+    let load = |key: String, width: u32| async move {
+        state.media.make_renditions(&key).await.map_err(|e| format!("picture {key}: {e}"))?;
+        match state.media.get(&key, &format!("{width}.jpg")).await {
+            Ok(Some(bytes)) => Ok(bytes.to_vec()),
+            Ok(None) => Err(format!("picture {key}: not a media key")),
+            Err(e) => Err(format!("picture {key}: {e}")),
         }
-        Ok((cover, images))
-    })
-    .await
-    .map_err(|e| BuildError::Failed(e.to_string()))?
-    .map_err(BuildError::Failed)?;
+    };
+    let cover = match issue.cover_media_key.clone() {
+        Some(k) => epub::Cover::Jpeg(load(k, 1600).await.map_err(BuildError::Failed)?),
+        None => epub::Cover::Svg(svg_cover),
+    };
+    let mut images = Vec::new();
+    for k in keys {
+        images.push(epub::Image { name: format!("{k}.jpg"), media_type: "image/jpeg", bytes: load(k, 960).await.map_err(BuildError::Failed)? });
+    }
 
     let book = epub::Book {
         identifier: format!("{base}/magazine/{number}"),
