@@ -654,11 +654,6 @@ fn editor(staff: &Staff) -> AppResult<()> {
     }
 }
 
-fn desk_page(state: &AppState, name: &str, ctx: minijinja::Value) -> AppResult<Response> {
-    let body = state.theme.render(name, ctx)?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response())
-}
-
 #[derive(Serialize)]
 struct DeskIssue {
     id: i64,
@@ -695,11 +690,12 @@ pub async fn desk_index(State(state): State<AppState>, staff: Staff, Query(q): Q
         .map(|p| minijinja::context! { article_id => p.article_id, headline => p.headline, url => views::article_url(&p.slug), picked => views::human_date(p.picked_at) })
         .collect();
     let this_week = week_start(Utc::now()).date_naive().to_string();
-    desk_page(
+    crate::desk::page(
         &state,
+        &staff,
         "admin/magazine.html",
+        "/admin/magazine",
         minijinja::context! {
-            chrome => chrome(&state, "/admin/magazine"), staff => staff.name, csrf => staff.csrf(&state),
             issues, picks, this_week, notice => q.notice, error => q.error,
         },
     )
@@ -801,11 +797,12 @@ pub async fn desk_issue(State(state): State<AppState>, staff: Staff, Path(id): P
         })
         .collect();
     let view = desk_issue_view(&issue);
-    desk_page(
+    crate::desk::page(
         &state,
+        &staff,
         "admin/magazine_issue.html",
+        &view.url.clone(),
         minijinja::context! {
-            chrome => chrome(&state, &view.url), staff => staff.name, csrf => staff.csrf(&state),
             issue => view, revision => issue.revision, cover_media_key => issue.cover_media_key, cover_line => issue.cover_line,
             letter => issue.letter_markdown, items, epubs, notice => q.notice, error => q.error,
             public_url => issue.number.map(|n| format!("/magazine/{n}")),

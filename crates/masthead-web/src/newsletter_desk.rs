@@ -87,7 +87,7 @@ pub async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     page(
         &state,
         "admin/newsletters.html",
-        minijinja::context! { chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(&state), rows, suppressions },
+        minijinja::context! { chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff), rows, suppressions },
     )
 }
 
@@ -246,7 +246,7 @@ fn form_page(state: &AppState, staff: &Staff, id: Option<i64>, values: &FormValu
     page(
         state,
         "admin/newsletter_form.html",
-        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), id, v => values,
+        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), desk => crate::desk::DeskNav::for_staff(staff), id, v => values,
             errors => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(),
             templates => masthead_core::newsletter::TEMPLATES },
     )
@@ -346,7 +346,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(id): Path<i6
         &state,
         "admin/newsletter.html",
         minijinja::context! {
-            chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, staff_email => staff.email, csrf => staff.csrf(&state),
+            chrome => chrome(&state, "/admin/newsletters"), staff => staff.name, staff_email => staff.email, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             n => minijinja::context! { id => n.id, name => n.name, slug => n.slug, cadence => n.cadence.describe(), audience => n.audience.as_str(), time_zone => n.time_zone },
             v => FormValues::of(&n), templates => masthead_core::newsletter::TEMPLATES, editions, candidates, totals,
             draft => draft.map(|d| minijinja::context! { subject => d.subject, intro => d.intro }),
