@@ -19,6 +19,10 @@ fn image_type(name: &str) -> &'static str {
 }
 
 pub async fn media(State(state): State<AppState>, Path((key, name)): Path<(String, String)>) -> AppResult<Response> {
+    // Only names the store makes; anything else is not a picture, not even a fallback one.
+    if masthead_media::object_name(&key, &name).is_none() {
+        return Err(AppError::NotFound);
+    }
     if let Some(bytes) = state.media.get(&key, &name).await.map_err(AppError::internal)? {
         return Ok(([(header::CONTENT_TYPE, image_type(&name)), (header::CACHE_CONTROL, FOREVER)], bytes).into_response());
     }
