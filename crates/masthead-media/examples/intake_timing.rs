@@ -44,11 +44,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // MediaStore::make_renditions decodes once for all three widths.
     let dir = std::env::temp_dir().join(format!("masthead-media-timing-{}", std::process::id()));
-    let store = masthead_media::MediaStore::new(&dir);
+    let store = masthead_media::MediaStore::dir(&dir);
+    let runtime = tokio::runtime::Runtime::new()?;
     let mut stored = Vec::new();
     for _ in 0..RUNS {
         let picture = intake(&upload, &Limits::default())?;
-        let key = store.put_original(&picture)?;
+        let key = runtime.block_on(store.put_original(&picture))?;
         for width in RENDITION_WIDTHS {
             match std::fs::remove_file(dir.join(&key).join(format!("{width}.jpg"))) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
@@ -56,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let started = Instant::now();
-        store.make_renditions(&key)?;
+        runtime.block_on(store.make_renditions(&key))?;
         stored.push(started.elapsed());
     }
     report(

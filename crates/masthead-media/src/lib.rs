@@ -8,15 +8,22 @@
 //! serials), XMP, ICC profile, comment or text chunk can survive. EXIF orientation is applied
 //! to the pixels before the metadata is dropped, so portrait phone photos stay upright.
 //!
-//! Everything here is synchronous and CPU-bound; async callers run it in `spawn_blocking`.
+//! The checks and encoders here are synchronous and CPU-bound; async callers run them in
+//! `spawn_blocking`. Stored pictures live in a [`MediaStore`] (a directory or an
+//! S3-compatible bucket, see `store`), whose methods are async.
+
+pub mod s3;
+mod sigv4;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use s3::{S3Config, S3Error};
+pub use store::{object_name, MediaStore, StoreConfig};
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fs;
-use std::io::{self, Cursor, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{self, Cursor};
 
 use fast_image_resize as fr;
 use image::codecs::jpeg::JpegEncoder;
@@ -37,9 +44,6 @@ const ORIGINAL_JPEG_QUALITY: u8 = 85;
 /// JPEG quality of a rendition: renditions are what readers download, so they trade a little
 /// fidelity for size.
 const RENDITION_JPEG_QUALITY: u8 = 80;
-
-/// How many hex characters of the SHA-256 name a stored picture.
-const KEY_LEN: usize = 24;
 
 /// The picture formats the newsroom accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,6 +200,9 @@ pub enum MediaError {
 
     #[error("the picture could not be saved or read on the server ({0}); please try again")]
     Io(#[from] io::Error),
+
+    #[error("the picture store could not save or read the picture ({0})")]
+    Storage(#[from] S3Error),
 }
 
 fn megabytes(bytes: usize) -> String {
@@ -573,152 +580,4 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     bytes
         .get(scan_start..)
         .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
-}
-
-/// Stored pictures on the local (or a shared) filesystem: `root/KEY/original.EXT` and
-/// `root/KEY/{width}.jpg`. KEY is the first 24 hex characters of the SHA-256 of the clean
-/// original, so the same picture uploaded twice is stored once.
-#[derive(Debug, Clone)]
-pub struct MediaStore {
-    root: PathBuf,
-}
-
-impl MediaStore {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        MediaStore { root: root.into() }
-    }
-
-    /// Stores the clean original and returns its key. Writing is atomic (a temporary file
-    /// renamed into place), so readers never see half a picture; a picture already stored is
-    /// not written again.
-    pub fn put_original(&self, intake: &Intake) -> Result<String, MediaError> {
-        // Derived from the bytes written, not `intake.sha256`: the fields are public and the
-        // key must name exactly what is on disk.
-        let digest = hex::encode(Sha256::digest(&intake.bytes));
-        let key = digest[..KEY_LEN].to_owned();
-        let dir = self.root.join(&key);
-        let name = original_file_name(intake.kind);
-        if dir.join(&name).is_file() {
-            return Ok(key);
-        }
-        fs::create_dir_all(&dir)?;
-        write_atomically(&dir, &name, &intake.bytes)?;
-        Ok(key)
-    }
-
-    /// Makes every rendition in [`RENDITION_WIDTHS`] that does not exist yet and returns the
-    /// widths written by this call (empty when all existed), so running it twice is harmless.
-    /// A width wider than the original is still written, at the original's width, so every
-    /// rendition URL works for every picture.
-    pub fn make_renditions(&self, key: &str) -> Result<Vec<u32>, MediaError> {
-        let Some(original) = self.original_name(key) else {
-            return Err(MediaError::NotStored(key.to_owned()));
-        };
-        let dir = self.root.join(key);
-        let missing: Vec<u32> = RENDITION_WIDTHS
-            .into_iter()
-            .filter(|width| !dir.join(rendition_file_name(*width)).is_file())
-            .collect();
-        if missing.is_empty() {
-            return Ok(missing);
-        }
-        // Decode and flatten once for all widths.
-        let image = decode_original(&fs::read(dir.join(original))?)?;
-        let flat = flatten_on_white(&image);
-        for width in &missing {
-            let jpeg = render_jpeg(&flat, *width)?;
-            write_atomically(&dir, &rendition_file_name(*width), &jpeg)?;
-        }
-        Ok(missing)
-    }
-
-    /// The path of a stored file, or `None` unless `key` is 1–64 characters of `[a-z0-9]` and
-    /// `name` is `original.jpg|png|webp` or `{w}.jpg` for a `w` in [`RENDITION_WIDTHS`].
-    /// Request paths can be passed straight in: nothing else maps to a path.
-    pub fn path(&self, key: &str, name: &str) -> Option<PathBuf> {
-        if is_valid_key(key) && is_valid_name(name) {
-            Some(self.root.join(key).join(name))
-        } else {
-            None
-        }
-    }
-
-    /// The file name of the stored original (`original.jpg`, `.png` or `.webp`), or `None` if
-    /// the key is invalid or nothing is stored under it.
-    pub fn original_name(&self, key: &str) -> Option<String> {
-        if !is_valid_key(key) {
-            return None;
-        }
-        let dir = self.root.join(key);
-        ImageKind::ALL
-            .into_iter()
-            .map(original_file_name)
-            .find(|name| dir.join(name).is_file())
-    }
-}
-
-fn original_file_name(kind: ImageKind) -> String {
-    format!("original.{}", kind.extension())
-}
-
-fn rendition_file_name(width: u32) -> String {
-    format!("{width}.jpg")
-}
-
-fn is_valid_key(key: &str) -> bool {
-    (1..=64).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
-
-fn is_valid_name(name: &str) -> bool {
-    ImageKind::ALL
-        .into_iter()
-        .any(|kind| name == original_file_name(kind))
-        || RENDITION_WIDTHS
-            .into_iter()
-            .any(|width| name == rendition_file_name(width))
-}
-
-/// Writes `dir/name` through a temporary file in the same directory and a rename, so the
-/// file appears complete or not at all, even to another node reading a shared directory.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    // Unique across processes and, with the clock, across nodes sharing the directory;
-    // `create_new` turns the remaining chance of a clash into an error, not a corrupt file.
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.{nanos}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, dir.join(name))
-    })();
-    if written.is_err() {
-        // The write error is the one worth reporting; a leftover temp file is only clutter.
-        let _ = fs::remove_file(&tmp);
-    }
-    written?;
-    sync_dir(dir)
-}
-
-/// Makes the rename itself durable.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
 }

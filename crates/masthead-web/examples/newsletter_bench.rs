@@ -107,6 +107,7 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
     let config = WebConfig {
         base_url: "https://news.example".into(),
         data_dir: dir.path().to_path_buf(),
+        media: masthead_media::StoreConfig::Dir(dir.path().join("media")),
         theme_dir: None,
         secret_key: "bench-secret-key-0123456789-0123456789".into(),
         media_max_bytes: 1 << 20,

@@ -55,8 +55,11 @@ pub use theme::{Theme, ThemeError};
 pub struct WebConfig {
     /// The public address of the site, used in canonical links.
     pub base_url: String,
-    /// Media, theme overrides and other files live under here.
+    /// Theme overrides, EPUB files and other files live under here (and media, unless
+    /// `media` says otherwise).
     pub data_dir: PathBuf,
+    /// Where pictures are stored: a directory (DATA_DIR/media by default) or S3.
+    pub media: masthead_media::StoreConfig,
     pub theme_dir: Option<PathBuf>,
     /// Signs cookies. Must be long and secret; never logged.
     pub secret_key: String,
@@ -82,8 +85,12 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
-    pub fn media_dir(&self) -> PathBuf {
-        self.data_dir.join("media")
+    /// The media directory, when pictures are stored in one.
+    pub fn media_dir(&self) -> Option<&std::path::Path> {
+        match &self.media {
+            masthead_media::StoreConfig::Dir(dir) => Some(dir),
+            masthead_media::StoreConfig::S3(_) => None,
+        }
     }
 }
 
@@ -175,7 +182,7 @@ impl AppState {
     /// Builds the state: loads the theme and the publication's settings.
     pub async fn new(db: Db, config: WebConfig, metrics: Option<PrometheusHandle>) -> anyhow_free::Result<AppState> {
         let theme = Theme::load(config.theme_dir.as_deref())?;
-        let media = MediaStore::new(config.media_dir());
+        let media = MediaStore::from_config(config.media.clone()).map_err(|e| anyhow_free::Error::Media(e.to_string()))?;
         let mailer = masthead_mail::Mailer::from_url(&config.mail_url, masthead_mail::MailOptions::default())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
         let payments = billing::Payments::from_config(&config.billing).map_err(anyhow_free::Error::Billing)?;
@@ -337,6 +344,8 @@ pub mod anyhow_free {
         Mail(String),
         #[error("billing: {0}")]
         Billing(String),
+        #[error("media: {0}")]
+        Media(String),
     }
     pub type Result<T> = std::result::Result<T, Error>;
 }

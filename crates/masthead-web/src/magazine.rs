@@ -495,30 +495,25 @@ pub async fn build_epub(state: &AppState, issue_id: i64, profile: EditionProfile
     }
     let headlines: Vec<String> = articles.iter().map(|(_, a)| a.headline.clone()).collect();
     let svg_cover = cover_document(state, &issue, &headlines);
-    let store = state.media.clone();
-    let cover_key = issue.cover_media_key.clone();
     // Pictures come from the media store as JPEG renditions (made now if
     // the worker has not yet): a picture missing from the store fails the
     // build, to be retried, rather than ship an edition with holes.
-    let (cover, images) = tokio::task::spawn_blocking(move || -> Result<(epub::Cover, Vec<epub::Image>), String> {
-        let load = |key: &str, width: u32| -> Result<Vec<u8>, String> {
-            store.make_renditions(key).map_err(|e| format!("picture {key}: {e}"))?;
-            let path = store.path(key, &format!("{width}.jpg")).ok_or_else(|| format!("picture {key}: not a media key"))?;
-            std::fs::read(&path).map_err(|e| format!("picture {key}: {e}"))
-        };
-        let cover = match cover_key {
-            Some(k) => epub::Cover::Jpeg(load(&k, 1600)?),
-            None => epub::Cover::Svg(svg_cover),
-        };
-        let mut images = Vec::new();
-        for k in keys {
-            images.push(epub::Image { name: format!("{k}.jpg"), media_type: "image/jpeg", bytes: load(&k, 960)? });
+    let load = |key: String, width: u32| async move {
+        state.media.make_renditions(&key).await.map_err(|e| format!("picture {key}: {e}"))?;
+        match state.media.get(&key, &format!("{width}.jpg")).await {
+            Ok(Some(bytes)) => Ok(bytes.to_vec()),
+            Ok(None) => Err(format!("picture {key}: not a media key")),
+            Err(e) => Err(format!("picture {key}: {e}")),
         }
-        Ok((cover, images))
-    })
-    .await
-    .map_err(|e| BuildError::Failed(e.to_string()))?
-    .map_err(BuildError::Failed)?;
+    };
+    let cover = match issue.cover_media_key.clone() {
+        Some(k) => epub::Cover::Jpeg(load(k, 1600).await.map_err(BuildError::Failed)?),
+        None => epub::Cover::Svg(svg_cover),
+    };
+    let mut images = Vec::new();
+    for k in keys {
+        images.push(epub::Image { name: format!("{k}.jpg"), media_type: "image/jpeg", bytes: load(k, 960).await.map_err(BuildError::Failed)? });
+    }
 
     let book = epub::Book {
         identifier: format!("{base}/magazine/{number}"),
@@ -655,11 +650,6 @@ fn editor(staff: &Staff) -> AppResult<()> {
     staff.require(masthead_core::staff::Action::ManageMagazine, masthead_core::staff::Ownership::NotApplicable)
 }
 
-fn desk_page(state: &AppState, name: &str, ctx: minijinja::Value) -> AppResult<Response> {
-    let body = state.theme.render(name, ctx)?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body).into_response())
-}
-
 #[derive(Serialize)]
 struct DeskIssue {
     id: i64,
@@ -696,11 +686,12 @@ pub async fn desk_index(State(state): State<AppState>, staff: Staff, Query(q): Q
         .map(|p| minijinja::context! { article_id => p.article_id, headline => p.headline, url => views::article_url(&p.slug), picked => views::human_date(p.picked_at) })
         .collect();
     let this_week = week_start(Utc::now()).date_naive().to_string();
-    desk_page(
+    crate::desk::page(
         &state,
+        &staff,
         "admin/magazine.html",
+        "/admin/magazine",
         minijinja::context! {
-            chrome => chrome(&state, "/admin/magazine"), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             issues, picks, this_week, notice => q.notice, error => q.error,
         },
     )
@@ -802,11 +793,12 @@ pub async fn desk_issue(State(state): State<AppState>, staff: Staff, Path(id): P
         })
         .collect();
     let view = desk_issue_view(&issue);
-    desk_page(
+    crate::desk::page(
         &state,
+        &staff,
         "admin/magazine_issue.html",
+        &view.url.clone(),
         minijinja::context! {
-            chrome => chrome(&state, &view.url), staff => staff.name, csrf => staff.csrf(&state), desk => crate::desk::DeskNav::for_staff(&staff),
             issue => view, revision => issue.revision, cover_media_key => issue.cover_media_key, cover_line => issue.cover_line,
             letter => issue.letter_markdown, items, epubs, notice => q.notice, error => q.error,
             public_url => issue.number.map(|n| format!("/magazine/{n}")),

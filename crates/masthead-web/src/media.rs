@@ -19,18 +19,17 @@ fn image_type(name: &str) -> &'static str {
 }
 
 pub async fn media(State(state): State<AppState>, Path((key, name)): Path<(String, String)>) -> AppResult<Response> {
-    let path = state.media.path(&key, &name).ok_or(AppError::NotFound)?;
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => Ok(([(header::CONTENT_TYPE, image_type(&name)), (header::CACHE_CONTROL, FOREVER)], bytes).into_response()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // A rendition not made yet: serve the original for now, briefly.
-            let original = state.media.original_name(&key).ok_or(AppError::NotFound)?;
-            let opath = state.media.path(&key, &original).ok_or(AppError::NotFound)?;
-            let bytes = tokio::fs::read(&opath).await.map_err(|_| AppError::NotFound)?;
-            Ok(([(header::CONTENT_TYPE, image_type(&original)), (header::CACHE_CONTROL, "public, max-age=60")], bytes).into_response())
-        }
-        Err(e) => Err(AppError::internal(e)),
+    // Only names the store makes; anything else is not a picture, not even a fallback one.
+    if masthead_media::object_name(&key, &name).is_none() {
+        return Err(AppError::NotFound);
     }
+    if let Some(bytes) = state.media.get(&key, &name).await.map_err(AppError::internal)? {
+        return Ok(([(header::CONTENT_TYPE, image_type(&name)), (header::CACHE_CONTROL, FOREVER)], bytes).into_response());
+    }
+    // A rendition not made yet: serve the original for now, briefly.
+    let original = state.media.original_name(&key).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
+    let bytes = state.media.get(&key, &original).await.map_err(AppError::internal)?.ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, image_type(&original)), (header::CACHE_CONTROL, "public, max-age=60")], bytes).into_response())
 }
 
 #[derive(serde::Deserialize)]

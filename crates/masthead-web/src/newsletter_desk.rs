@@ -248,7 +248,7 @@ fn form_page(state: &AppState, staff: &Staff, id: Option<i64>, values: &FormValu
     page(
         state,
         "admin/newsletter_form.html",
-        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), desk => crate::desk::DeskNav::for_staff(&staff), id, v => values,
+        minijinja::context! { chrome => chrome(state, "/admin/newsletters"), staff => staff.name, csrf => staff.csrf(state), desk => crate::desk::DeskNav::for_staff(staff), id, v => values,
             errors => errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>(),
             templates => masthead_core::newsletter::TEMPLATES },
     )

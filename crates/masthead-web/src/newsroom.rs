@@ -108,19 +108,16 @@ async fn free_slug(state: &AppState, base: &str) -> AppResult<String> {
 /// Returns the media key.
 pub async fn ingest_image(state: &AppState, bytes: Vec<u8>, original_name: &str) -> AppResult<String> {
     let limits = Limits { max_bytes: state.config.media_max_bytes, ..Limits::default() };
-    let store = state.media.clone();
-    let (key, taken) = tokio::task::spawn_blocking(move || -> Result<_, masthead_media::MediaError> {
-        let taken = intake(&bytes, &limits)?;
-        let key = store.put_original(&taken)?;
-        Ok((key, taken))
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(|e| match e {
-        masthead_media::MediaError::Io(io) => AppError::internal(io),
-        masthead_media::MediaError::TooLarge { .. } => AppError::PayloadTooLarge(e.to_string()),
-        other => AppError::BadRequest(other.to_string()),
-    })?;
+    let taken = tokio::task::spawn_blocking(move || intake(&bytes, &limits))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| match e {
+            masthead_media::MediaError::TooLarge { .. } => AppError::PayloadTooLarge(e.to_string()),
+            other => AppError::BadRequest(other.to_string()),
+        })?;
+    // A store that cannot take the picture is the server's problem, not the uploader's:
+    // logged in full, answered with a plain 500.
+    let key = state.media.put_original(&taken).await.map_err(AppError::internal)?;
     let now = Utc::now();
     let record = masthead_db::media::MediaRecord {
         key: key.clone(),

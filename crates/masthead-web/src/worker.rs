@@ -24,12 +24,7 @@ async fn run(state: &AppState, job: &masthead_db::Job) -> Result<(), String> {
     match job.kind.as_str() {
         JOB_RENDITIONS => {
             let p: RenditionsJob = serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-            let store = state.media.clone();
-            let key = p.key.clone();
-            tokio::task::spawn_blocking(move || store.make_renditions(&key))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
+            state.media.make_renditions(&p.key).await.map_err(|e| e.to_string())?;
             state.db.mark_renditions_ready(&p.key).await.map_err(|e| e.to_string())?;
             Ok(())
         }

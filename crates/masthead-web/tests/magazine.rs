@@ -486,7 +486,7 @@ async fn a_failed_build_is_recorded_and_the_previous_file_still_served() {
 
         // The cover picture vanishes from the media store; the editor then
         // removes an article, which queues a rebuild. It fails.
-        std::fs::remove_dir_all(app.state.config.media_dir().join(&cover)).unwrap();
+        std::fs::remove_dir_all(app.state.config.media_dir().unwrap().join(&cover)).unwrap();
         let staff = staff_cookie(&app).await;
         let desk = get_as(&app.router, &format!("/admin/magazine/{}", issue.id), &staff, [127, 0, 0, 1], UA).await;
         let csrf = desk.field("csrf");

@@ -247,35 +247,6 @@ async fn a_theme_directory_overrides_templates_and_assets() {
     t.cleanup().await;
 }
 
-async fn staff_login(app: &App, email: &str, password: &str) -> Reply {
-    let form = get(&app.router, "/admin/login").await;
-    let csrf_cookie = form.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-    let token = csrf_cookie.split('=').nth(1).unwrap().to_string();
-    let body = format!("email={}&password={}&csrf={token}&next=%2Fadmin", email.replace('@', "%40"), password);
-    send(
-        &app.router,
-        Request::post("/admin/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, csrf_cookie)
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
-fn multipart(csrf: &str, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "XmastheadBoundaryX";
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes());
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[tokio::test]
 async fn staff_upload_images_which_are_validated_and_served_with_renditions() {
     for t in testing::all().await {

@@ -19,7 +19,7 @@ pub struct Config {
     pub database_url: String,
     /// address:port to serve on
     pub listen: String,
-    /// media, theme overrides, the secret key file
+    /// media (unless media_dir or S3 says otherwise), theme overrides, the secret key file
     pub data_dir: PathBuf,
     /// the public address of the site; defaults to http://LISTEN
     pub base_url: Option<String>,
@@ -32,6 +32,21 @@ pub struct Config {
     /// a tracing filter such as "info" or "masthead=debug,info"
     pub log_level: String,
     pub media_max_mb: usize,
+    /// where pictures are stored: "dir" (a directory) or "s3" (an S3-compatible bucket)
+    pub media_store: String,
+    /// the media directory when media_store = "dir" (default DATA_DIR/media); with several
+    /// nodes, a directory they all mount
+    pub media_dir: Option<PathBuf>,
+    /// the S3-compatible store's address, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    /// the signing region: the bucket's region on AWS, "auto" on R2, "us-east-1" for most others
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    /// never logged; give it as MASTHEAD_S3_SECRET_ACCESS_KEY_FILE in containers
+    pub s3_secret_access_key: Option<String>,
+    /// a folder of the bucket to keep the pictures in (empty: the bucket's root)
+    pub s3_prefix: String,
     pub page_cache_seconds: u64,
     pub secure_cookies: bool,
     pub metrics: bool,
@@ -76,6 +91,14 @@ impl Default for Config {
             log_format: "text".into(),
             log_level: "info".into(),
             media_max_mb: 15,
+            media_store: "dir".into(),
+            media_dir: None,
+            s3_endpoint: None,
+            s3_bucket: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_prefix: String::new(),
             page_cache_seconds: 30,
             secure_cookies: false,
             metrics: true,
@@ -97,9 +120,10 @@ impl Default for Config {
     }
 }
 
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 34] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
-    "media_max_mb", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
+    "media_max_mb", "media_store", "media_dir", "s3_endpoint", "s3_bucket", "s3_region", "s3_access_key_id",
+    "s3_secret_access_key", "s3_prefix", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
     "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
     "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
     "csp_extra",
@@ -118,6 +142,13 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_LOG_FORMAT      text or json (default text)
   MASTHEAD_LOG_LEVEL       e.g. info, debug, masthead_web=debug (default info)
   MASTHEAD_MEDIA_MAX_MB    largest image upload in MB (default 15)
+  MASTHEAD_MEDIA_STORE     where pictures are stored: dir (default) or s3
+  MASTHEAD_MEDIA_DIR       the media directory for dir (default DATA_DIR/media); several nodes share one
+  MASTHEAD_S3_ENDPOINT, MASTHEAD_S3_BUCKET  the S3-compatible store (AWS, MinIO, Ceph, Garage, R2...),
+                           addressed path-style, e.g. https://s3.eu-west-1.amazonaws.com and media
+  MASTHEAD_S3_REGION       signing region (default us-east-1; auto for R2)
+  MASTHEAD_S3_ACCESS_KEY_ID, MASTHEAD_S3_SECRET_ACCESS_KEY  the store's key pair (the secret is never logged)
+  MASTHEAD_S3_PREFIX       a folder of the bucket for the pictures (default: the bucket's root)
   MASTHEAD_PAGE_CACHE_SECONDS  how long rendered public pages are reused (default 30; 0 = off)
   MASTHEAD_SECURE_COOKIES  true when served over https (default false)
   MASTHEAD_METRICS         serve Prometheus /metrics (default true)
@@ -193,6 +224,7 @@ impl Config {
         if self.media_max_mb == 0 || self.media_max_mb > 200 {
             bail!("MASTHEAD_MEDIA_MAX_MB / media_max_mb must be between 1 and 200");
         }
+        self.media()?;
         if let Some(bad) = masthead_web::router::bad_csp_source(&self.csp_extra) {
             bail!("MASTHEAD_CSP_EXTRA / csp_extra: {bad:?} is not an image source such as https://ads.example.com");
         }
@@ -229,6 +261,37 @@ impl Config {
         let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         write_private(&path, &key)?;
         Ok(key)
+    }
+
+    /// Where pictures are stored, checked: a directory, or a bucket with everything it needs.
+    /// Nothing is contacted here; `masthead serve` and `worker` check the store at start.
+    pub fn media(&self) -> anyhow::Result<masthead_media::StoreConfig> {
+        use masthead_media::{S3Config, StoreConfig};
+        match self.media_store.as_str() {
+            "dir" => Ok(StoreConfig::Dir(self.media_dir.clone().unwrap_or_else(|| self.data_dir.join("media")))),
+            "s3" => {
+                let required = |value: &Option<String>, key: &str| match value.as_deref().map(str::trim) {
+                    Some(v) if !v.is_empty() => Ok(v.to_string()),
+                    _ => Err(anyhow::anyhow!("media_store = \"s3\" needs MASTHEAD_{} / {key}", key.to_uppercase())),
+                };
+                let config = S3Config {
+                    endpoint: required(&self.s3_endpoint, "s3_endpoint")?,
+                    bucket: required(&self.s3_bucket, "s3_bucket")?,
+                    region: self.s3_region.trim().to_string(),
+                    access_key_id: required(&self.s3_access_key_id, "s3_access_key_id")?,
+                    // Taken as given: a secret may legitimately end in a space.
+                    secret_access_key: match &self.s3_secret_access_key {
+                        Some(v) if !v.is_empty() => v.clone(),
+                        _ => bail!("media_store = \"s3\" needs MASTHEAD_S3_SECRET_ACCESS_KEY (or _FILE) / s3_secret_access_key"),
+                    },
+                    prefix: self.s3_prefix.trim_matches('/').to_string(),
+                };
+                // The same checks the store makes when it starts, reported now.
+                masthead_media::MediaStore::s3(config.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(StoreConfig::S3(config))
+            }
+            other => bail!("MASTHEAD_MEDIA_STORE / media_store must be \"dir\" or \"s3\", not {other:?}"),
+        }
     }
 
     pub fn web(&self) -> anyhow::Result<masthead_web::WebConfig> {
@@ -274,6 +337,7 @@ impl Config {
             },
             base_url: self.base_url(),
             data_dir: self.data_dir.clone(),
+            media: self.media()?,
             theme_dir: self.theme_dir.clone(),
             secret_key: self.secret()?,
             media_max_bytes: self.media_max_mb * 1024 * 1024,

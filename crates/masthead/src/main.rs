@@ -334,9 +334,17 @@ async fn open(cfg: &Config, migrate: bool) -> anyhow::Result<Db> {
 }
 
 async fn state(cfg: &Config, db: Db, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(cfg.data_dir.join("media"))
-        .with_context(|| format!("cannot create the media directory under {}", cfg.data_dir.display()))?;
-    Ok(AppState::new(db, cfg.web()?, metrics).await?)
+    let state = AppState::new(db, cfg.web()?, metrics).await?;
+    // A wrong key or bucket is a configuration mistake: say so now, not at the first upload.
+    // An unreachable store may come back, so that only warns.
+    match state.media.check().await {
+        Ok(()) => tracing::info!(media = %state.media.describe(), "media store ready"),
+        Err(e @ masthead_media::MediaError::Storage(masthead_media::S3Error::Transport { .. })) => {
+            tracing::warn!(media = %state.media.describe(), error = %e, "the media store cannot be reached yet")
+        }
+        Err(e) => bail!("media store ({}): {e}", state.media.describe()),
+    }
+    Ok(state)
 }
 
 async fn serve(cfg: Config, db: Db) -> anyhow::Result<()> {

@@ -40,12 +40,13 @@ fn help_documents_commands_and_configuration() {
 #[test]
 fn bad_configuration_is_one_clear_line_and_a_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 5] = [
+    let cases: [(&str, &str, &str); 6] = [
         ("MASTHEAD_LISTEN", "not-an-address", "not an address:port"),
         ("MASTHEAD_DATABASE_URL", "mysql://x", "not understood"),
         ("MASTHEAD_DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing", "could not open the database at postgres://postgres@127.0.0.1:1/nothing"),
         ("MASTHEAD_LOG_FORMAT", "xml", "log_format"),
         ("MASTHEAD_CSP_EXTRA", "https://ads.example 'unsafe-inline'", "csp_extra"),
+        ("MASTHEAD_MEDIA_STORE", "ftp", "media_store must be \"dir\" or \"s3\""),
     ];
     for (key, value, expect) in cases {
         let o = run(masthead(dir.path()).env(key, value).arg("migrate"));
@@ -158,6 +159,52 @@ fn demo_builds_a_publication_and_serves_it() {
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
     assert!(dir.path().join("demo-a/masthead.db").is_file());
     assert!(std::fs::read_dir(dir.path().join("demo-a/media")).unwrap().count() > 5, "images stored");
+}
+
+/// Pictures in an S3 bucket, set up the way an operator does it (environment variables, the
+/// secret from a _FILE), against a real S3 server on loopback: missing settings and a wrong
+/// secret stop the command at start with one clear line, store nothing and never print the
+/// secret; the right secret puts the demo's pictures in the bucket, under the prefix.
+#[test]
+fn media_on_s3_is_set_up_from_the_environment() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(moto) = runtime.block_on(masthead_media::testing::Moto::start()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("s3-secret");
+    let s3 = |secret: &str| {
+        std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+        let mut c = masthead(dir.path());
+        c.env("MASTHEAD_MEDIA_STORE", "s3")
+            .env("MASTHEAD_S3_ENDPOINT", &moto.endpoint)
+            .env("MASTHEAD_S3_BUCKET", masthead_media::testing::BUCKET)
+            .env("MASTHEAD_S3_ACCESS_KEY_ID", &moto.access_key_id)
+            .env("MASTHEAD_S3_SECRET_ACCESS_KEY_FILE", &secret_file)
+            .env("MASTHEAD_S3_PREFIX", "/demo/")
+            .args(["demo", "--no-serve", "--articles", "4"]);
+        c
+    };
+    let one_line_error = |o: &Output, expect: &str| {
+        assert!(!o.status.success(), "{}", text(o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let lines: Vec<_> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one line, got:\n{err}");
+        assert!(lines[0].starts_with("error: ") && lines[0].contains(expect), "{err}");
+    };
+
+    let o = run(masthead(dir.path()).env("MASTHEAD_MEDIA_STORE", "s3").arg("migrate"));
+    one_line_error(&o, "MASTHEAD_S3_ENDPOINT");
+
+    let o = run(&mut s3("not-the-secret-access-key"));
+    one_line_error(&o, "s3_secret_access_key");
+    assert!(!text(&o).contains("not-the-secret-access-key"), "the secret is never printed");
+    assert!(runtime.block_on(moto.objects()).is_empty(), "nothing stored");
+
+    let o = run(&mut s3(&moto.secret_access_key));
+    assert!(o.status.success(), "{}", text(&o));
+    let objects = runtime.block_on(moto.objects());
+    assert!(objects.len() >= 20, "the demo's pictures are in the bucket: {objects:?}");
+    assert!(objects.iter().all(|o| o.starts_with("demo/") && o.ends_with("/original.jpg")), "{objects:?}");
+    assert!(!dir.path().join("masthead-demo/media").exists(), "and not in the data directory");
 }
 
 fn http_get_with(port: u16, path: &str, cookie: &str) -> Option<(u16, String)> {

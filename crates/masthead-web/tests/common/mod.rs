@@ -26,6 +26,7 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
     WebConfig {
         base_url: "http://news.test".into(),
         data_dir: dir.to_path_buf(),
+        media: masthead_media::StoreConfig::Dir(dir.join("media")),
         theme_dir,
         secret_key: SECRET.into(),
         media_max_bytes: 2 * 1024 * 1024,
@@ -39,6 +40,15 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
         csp_extra: String::new(),
         newsletters: Default::default(),
     }
+}
+
+/// An app whose pictures are stored as `media` says (S3, say) instead of in its directory.
+pub async fn app_with_media(db: Db, media: masthead_media::StoreConfig) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), None);
+    cfg.media = media;
+    let state = AppState::new(db, cfg, None).await.unwrap();
+    App { router: masthead_web::router(state.clone()), state, _dir: dir }
 }
 
 pub async fn app(db: Db, theme_dir: Option<std::path::PathBuf>) -> App {
@@ -137,4 +147,35 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 
 pub fn enc(s: &str) -> String {
     masthead_web::account::urlencode(s).replace('/', "%2F").replace('@', "%40")
+}
+
+/// Signs a staff member in through the desk's login form.
+pub async fn staff_login(app: &App, email: &str, password: &str) -> Reply {
+    let form = get(&app.router, "/admin/login").await;
+    let csrf_cookie = form.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = csrf_cookie.split('=').nth(1).unwrap().to_string();
+    let body = format!("email={}&password={}&csrf={token}&next=%2Fadmin", email.replace('@', "%40"), password);
+    send(
+        &app.router,
+        Request::post("/admin/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, csrf_cookie)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// A multipart upload form with a CSRF token and one file.
+pub fn multipart(csrf: &str, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "XmastheadBoundaryX";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
