@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
@@ -14,7 +14,7 @@ use percent_encoding::percent_decode_str;
 use crate::email::Composed;
 use crate::smtp::{Endpoint, Security, SmtpRelay};
 use crate::testing::Received;
-use crate::{Email, MailError};
+use crate::{Dkim, Email, MailError};
 
 /// Settings that are not part of the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct MailOptions {
     /// A PEM file of certificates to trust besides the built-in Mozilla roots,
     /// for a relay whose certificate comes from a private CA.
     pub tls_ca_file: Option<PathBuf>,
+    /// Sign every message with this DKIM key, on every backend; `None` sends unsigned.
+    pub dkim: Option<Dkim>,
 }
 
 impl Default for MailOptions {
@@ -41,6 +43,7 @@ impl Default for MailOptions {
             max_connections: 8,
             helo_name: None,
             tls_ca_file: None,
+            dkim: None,
         }
     }
 }
@@ -51,6 +54,7 @@ pub struct Mailer {
     backend: Backend,
     /// The URL without any password, for logs and Debug.
     label: Arc<str>,
+    dkim: Option<Dkim>,
 }
 
 #[derive(Clone)]
@@ -69,7 +73,10 @@ impl Mailer {
     pub fn from_url(url: &str, opts: MailOptions) -> Result<Mailer, MailError> {
         let url = url.trim();
         if url == "memory" || url == "memory:" {
-            return Ok(Mailer::memory());
+            return Ok(Mailer {
+                dkim: opts.dkim,
+                ..Mailer::memory()
+            });
         }
         if let Some(rest) = url.strip_prefix("file:") {
             let dir = file_path(rest)?;
@@ -77,6 +84,7 @@ impl Mailer {
             return Ok(Mailer {
                 backend: Backend::File(dir.into()),
                 label: label.into(),
+                dkim: opts.dkim,
             });
         }
         let endpoint = smtp_endpoint(url, &opts)?;
@@ -95,6 +103,7 @@ impl Mailer {
         Ok(Mailer {
             backend: Backend::Smtp(Arc::new(relay)),
             label: label.into(),
+            dkim: opts.dkim,
         })
     }
 
@@ -103,12 +112,17 @@ impl Mailer {
         Mailer {
             backend: Backend::Memory(Arc::default()),
             label: "memory".into(),
+            dkim: None,
         }
     }
 
     /// Sends one message and returns its Message-ID (with angle brackets).
     pub async fn send(&self, email: &Email) -> Result<String, MailError> {
-        let composed = email.compose()?;
+        let mut composed = email.compose()?;
+        // Signed last, over the bytes every backend stores or sends unchanged.
+        if let Some(dkim) = &self.dkim {
+            composed.bytes = dkim.sign(&composed.bytes, SystemTime::now())?;
+        }
         match &self.backend {
             Backend::Smtp(relay) => relay.send(&composed.envelope, &composed.bytes).await?,
             Backend::File(dir) => write_eml(dir, &composed).await?,
