@@ -368,11 +368,16 @@ impl Db {
     /// (the next older one), for the teaser after an article.
     pub async fn next_article(&self, article: &Article, now: DateTime<Utc>) -> Result<Option<Article>> {
         let Some(at) = article.published_at else { return Ok(None) };
+        // `published_at <= bound` lets the (status, published_at) index seek
+        // straight to this article instead of walking down from the newest
+        // (tens of thousands of rows in a big archive); the tie on the same
+        // instant is broken by id.
+        let bound = at.min(now);
         let id: Option<i64> = on_read!(self, pool => sqlx::query_scalar(
             "SELECT id FROM articles WHERE status = 'published' AND published_at <= $1
-               AND (published_at < $2 OR (published_at = $2 AND id < $3))
+               AND (published_at < $2 OR id < $3)
              ORDER BY published_at DESC, id DESC LIMIT 1",
-        ).bind(now).bind(at).bind(article.id).fetch_optional(pool).await?);
+        ).bind(bound).bind(at).bind(article.id).fetch_optional(pool).await?);
         match id {
             Some(id) => Ok(Some(self.article_by_id(id).await?)),
             None => Ok(None),

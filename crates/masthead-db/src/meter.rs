@@ -27,6 +27,14 @@ impl Db {
         Ok(ids)
     }
 
+    /// The articles read under `key` since `window_start`, with when.
+    pub async fn meter_read_times(&self, key: &str, window_start: DateTime<Utc>) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        let rows: Vec<(i64, DateTime<Utc>)> = on_read!(self, pool => sqlx::query_as(
+            "SELECT article_id, read_at FROM meter_reads WHERE meter_key = $1 AND read_at >= $2 ORDER BY read_at",
+        ).bind(key).bind(window_start).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
     /// Records reads in one transaction. A read of an article already
     /// counted in this window changes nothing; one counted in an earlier
     /// window counts again from now.

@@ -286,6 +286,7 @@ async fn sign_in(state: &AppState, reader: &ReaderCtx, id: i64, epoch: i64, next
     if let Some(anon) = &reader.anon_id {
         state.flush_meter().await;
         state.db.merge_meter(&format!("a:{anon}"), &format!("r:{id}")).await?;
+        state.meter.forget(&format!("a:{anon}"));
     }
     let session = reader::session_value(&state.config.secret_key, id, epoch);
     let mut res = Redirect::to(next).into_response();
@@ -382,6 +383,7 @@ pub async fn set_name(State(state): State<AppState>, reader: ReaderCtx, headers:
     check_form(&state, &reader, &headers, &f.csrf)?;
     let name: String = f.name.trim().chars().filter(|c| !c.is_control()).take(100).collect();
     state.db.set_reader_name(me.id, &name).await?;
+    crate::reader_cache::reader_changed(&state, me.id).await;
     Ok(Redirect::to("/account?sent=name").into_response())
 }
 
@@ -402,6 +404,7 @@ pub async fn set_password(State(state): State<AppState>, reader: ReaderCtx, head
     }
     let hash = auth::hash_password(f.password).await?;
     state.db.set_reader_password(me.id, &hash).await?;
+    crate::reader_cache::reader_changed(&state, me.id).await;
     // Other sessions end; this one starts afresh with the new epoch.
     let r = state.db.reader_by_id(me.id).await?.ok_or(AppError::Unauthorized)?;
     sign_in(&state, &reader, r.id, r.session_epoch, "/account?sent=password").await
@@ -456,6 +459,7 @@ pub async fn confirm_email(State(state): State<AppState>, reader: ReaderCtx, hea
         return page(&state, &reader, "account/link_invalid.html", minijinja::context! { chrome => chrome(&state, "/account") }, StatusCode::BAD_REQUEST);
     };
     state.db.set_reader_email(id, &new, now).await?;
+    crate::reader_cache::reader_changed(&state, id).await;
     Ok(Redirect::to("/account?sent=email_changed").into_response())
 }
 
@@ -472,6 +476,7 @@ pub async fn delete(State(state): State<AppState>, reader: ReaderCtx, headers: H
         return Err(AppError::Invalid(vec![masthead_core::FieldError::new("confirm", "type your email address to confirm")]));
     }
     state.db.delete_reader(me.id).await?;
+    crate::reader_cache::reader_changed(&state, me.id).await;
     tracing::info!(reader = me.id, "reader deleted their account");
     crate::webhooks::emit_logged(&state, crate::webhooks::MEMBER_DELETED, serde_json::json!({ "id": me.id })).await;
     let mut res = page(&state, &ReaderCtx { signed_in: None, ..reader.clone() }, "account/deleted.html", minijinja::context! { chrome => chrome(&state, "/") }, StatusCode::OK)?;
@@ -483,6 +488,7 @@ pub async fn sign_out_everywhere(State(state): State<AppState>, reader: ReaderCt
     let me = require(&reader)?;
     check_form(&state, &reader, &headers, &f.csrf)?;
     state.db.bump_session_epoch(me.id).await?;
+    crate::reader_cache::reader_changed(&state, me.id).await;
     let mut res = Redirect::to("/").into_response();
     add_cookie(&mut res, &set_cookie(reader::SESSION_COOKIE, "", Some(0), state.config.secure_cookies));
     Ok(res)

@@ -295,6 +295,7 @@ pub async fn demo_checkout_pay(
                 trial_end,
             };
             state.db.upsert_subscription(&row, now).await?;
+            crate::reader_cache::reader_changed(&state, me.id).await;
             count_transition(&state, me.id, None, status, &plan).await;
         }
     }
@@ -395,6 +396,7 @@ pub async fn sync_subscription(state: &AppState, client: &StripeClient, id: &str
         trial_end: sub.trial_end.map(ts),
     };
     let stored = state.db.upsert_subscription(&row, Utc::now()).await.map_err(|e| e.to_string())?;
+    crate::reader_cache::reader_changed(state, reader_id).await;
     let before_status = before.as_ref().and_then(|b| SubscriptionStatus::parse(&b.status));
     count_transition(state, reader_id, before_status, status, &plan).await;
     if status == SubscriptionStatus::Ended && before_status.is_some_and(|b| b != SubscriptionStatus::Ended) {
@@ -685,6 +687,7 @@ pub async fn redeem(State(state): State<AppState>, reader: ReaderCtx, headers: H
     }
     let benefits = monthly_plan(&state).map(|p| p.benefits).unwrap_or_else(|| masthead_core::Benefit::ALL.to_vec());
     state.db.redeem_gift(&hash_code(&f.code), me.id, &benefits_to_text(&benefits), Utc::now()).await?;
+    crate::reader_cache::reader_changed(&state, me.id).await;
     Ok(Redirect::to("/account?sent=gift_redeemed").into_response())
 }
 
@@ -842,6 +845,7 @@ pub async fn action(
             }
             let before = SubscriptionStatus::parse(&s.status);
             state.db.upsert_subscription(&up, now).await?;
+            crate::reader_cache::reader_changed(&state, me.id).await;
             count_transition(&state, me.id, before, up.status, &plan).await;
             if up.status == SubscriptionStatus::PastDue && before != Some(SubscriptionStatus::PastDue) {
                 lifecycle_mail(&state, me.id, "payment_failed").await;

@@ -35,6 +35,13 @@ const RELOAD: &str = "reload:";
 
 /// What a notice asks of this node.
 fn on_notice(state: &AppState, payload: &str) {
+    if let Some(id) = payload.strip_prefix(crate::reader_cache::NOTICE) {
+        match id.parse::<i64>() {
+            Ok(id) => state.readers.forget(id),
+            Err(_) => state.readers.clear(),
+        }
+        return;
+    }
     match payload.strip_prefix(RELOAD) {
         // Our own settings change: this node reloaded already.
         Some(node) if node == state.node_id => {}

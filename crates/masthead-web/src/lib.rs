@@ -29,6 +29,7 @@ pub mod media;
 pub mod meter;
 pub mod paywall;
 pub mod reader;
+pub mod reader_cache;
 pub mod account;
 pub mod newsletter_desk;
 pub mod newsletters;
@@ -76,6 +77,8 @@ pub struct WebConfig {
     pub mail_url: String,
     /// The From address of account mail.
     pub mail_from: String,
+    /// Signs all outgoing mail, account mail and newsletters alike; `None` sends unsigned.
+    pub dkim: Option<masthead_mail::Dkim>,
     pub billing: billing::BillingConfig,
     /// Extra image sources for the content security policy (e.g.
     /// "https://ads.example.com"), for ad snippets whose pictures are served
@@ -155,6 +158,8 @@ pub struct Inner {
     pub paywall: RwLock<paywall::Paywall>,
     pub plans: RwLock<Vec<masthead_core::billing::Plan>>,
     pub meter: meter::MeterBook,
+    /// Signed-in readers' facts, for a few seconds.
+    pub readers: reader_cache::ReaderCache,
     pub mailer: masthead_mail::Mailer,
     pub payments: billing::Payments,
     /// This process, in logs and change notices.
@@ -183,11 +188,15 @@ impl AppState {
     pub async fn new(db: Db, config: WebConfig, metrics: Option<PrometheusHandle>) -> anyhow_free::Result<AppState> {
         let theme = Theme::load(config.theme_dir.as_deref())?;
         let media = MediaStore::from_config(config.media.clone()).map_err(|e| anyhow_free::Error::Media(e.to_string()))?;
-        let mailer = masthead_mail::Mailer::from_url(&config.mail_url, masthead_mail::MailOptions::default())
+        let mail_options = masthead_mail::MailOptions { dkim: config.dkim.clone(), ..Default::default() };
+        let mailer = masthead_mail::Mailer::from_url(&config.mail_url, mail_options.clone())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
         let payments = billing::Payments::from_config(&config.billing).map_err(anyhow_free::Error::Billing)?;
-        let newsletters = delivery::Runtime::new(&config.mail_url, config.newsletters.clone())
+        let newsletters = delivery::Runtime::new(&config.mail_url, mail_options, config.newsletters.clone())
             .map_err(|e| anyhow_free::Error::Mail(e.to_string()))?;
+        if let Some(dkim) = &config.dkim {
+            tracing::info!(algorithm = dkim.algorithm(), "DKIM-signing mail; receivers look for the public key at {}", dkim.dns_name());
+        }
         let limits = auth::RateLimits::new(db.clone());
         let state = AppState(Arc::new(Inner {
             pages: cache::PageCache::new(config.page_cache_ttl),
@@ -206,6 +215,7 @@ impl AppState {
             paywall: RwLock::new(paywall::Paywall::default()),
             plans: RwLock::new(Vec::new()),
             meter: meter::MeterBook::default(),
+            readers: reader_cache::ReaderCache::default(),
             mailer,
             payments,
             node_id: format!("{}-{}", std::process::id(), auth::random_token().get(..6).unwrap_or("node")),
@@ -306,6 +316,9 @@ impl AppState {
         self.pages.invalidate();
         self.articles.invalidate();
         self.feed_articles.invalidate();
+        // After a missed notice (a reconnected listener) readers may have
+        // changed too; they are cheap to read again.
+        self.readers.clear();
     }
 
     pub fn policy(&self) -> paywall::Paywall {

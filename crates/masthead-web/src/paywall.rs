@@ -78,13 +78,14 @@ pub async fn decide_for(
     // Only a metered article read by someone without full access needs the
     // meter; everyone else is decided without a lookup.
     let needs_meter = article.access == AccessLevel::Metered && !rf.entitlements.has(Benefit::FullAccess) && !rf.verified_crawler && !gift_link;
+    let quota = if reader.registered() { policy.registered_quota } else { policy.anonymous_quota };
     let (own, network) = if needs_meter {
         let own = match reader.meter_key() {
-            Some(k) => state.meter.count(&state.db, &k, article.id, window_start).await?,
+            Some(k) => state.meter.count(&state.db, &k, article.id, window_start, quota).await?,
             None => MeterCount::default(),
         };
         let network = match (policy.network_quota, reader.registered()) {
-            (Some(_), false) => Some(state.meter.count(&state.db, &reader.network_key(), article.id, window_start).await?),
+            (Some(nq), false) => Some(state.meter.count(&state.db, &reader.network_key(), article.id, window_start, nq).await?),
             _ => None,
         };
         (own, network)
@@ -92,7 +93,6 @@ pub async fn decide_for(
         (MeterCount::default(), None)
     };
     let access = decide(&facts, &rf, own, network, &policy, now);
-    let quota = if reader.registered() { policy.registered_quota } else { policy.anonymous_quota };
     Ok(Decision { access, quota })
 }
 

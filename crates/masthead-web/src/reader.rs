@@ -14,6 +14,7 @@ use masthead_core::Entitlements;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, cookie, sign, verify};
+use crate::reader_cache::ReaderFacts;
 use crate::{AppError, AppState};
 
 pub const SESSION_COOKIE: &str = "mh_session";
@@ -128,6 +129,18 @@ pub async fn entitlements_of(state: &AppState, reader_id: i64) -> Result<Entitle
     Ok(e)
 }
 
+/// A signed-in reader's facts: from the short-lived cache when it holds
+/// this session's epoch, else from the database (and then remembered).
+async fn reader_facts(state: &AppState, id: i64, epoch: i64) -> Result<Option<ReaderFacts>, AppError> {
+    if let Some(f) = state.readers.get(id).filter(|f| f.session_epoch == epoch) {
+        return Ok(Some(f));
+    }
+    let Some(r) = state.db.reader_by_id(id).await? else { return Ok(None) };
+    let facts = ReaderFacts { session_epoch: r.session_epoch, email: r.email, name: r.name, entitlements: entitlements_of(state, id).await? };
+    state.readers.put(id, facts.clone());
+    Ok(Some(facts))
+}
+
 impl FromRequestParts<AppState> for ReaderCtx {
     type Rejection = AppError;
 
@@ -151,7 +164,7 @@ impl FromRequestParts<AppState> for ReaderCtx {
                 let expires: Option<i64> = it.next().and_then(|s| s.parse().ok());
                 if let (Some(id), Some(epoch), Some(expires)) = (id, epoch, expires) {
                     if expires > Utc::now().timestamp() {
-                        if let Some(r) = state.db.reader_by_id(id).await? {
+                        if let Some(r) = reader_facts(state, id, epoch).await? {
                             // A bumped epoch (sign out everywhere, password
                             // change) ends older sessions.
                             if r.session_epoch == epoch {
@@ -159,7 +172,7 @@ impl FromRequestParts<AppState> for ReaderCtx {
                                     id,
                                     email: r.email,
                                     name: r.name,
-                                    entitlements: entitlements_of(state, id).await?,
+                                    entitlements: r.entitlements,
                                     session: raw.clone(),
                                 });
                             }

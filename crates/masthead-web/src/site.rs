@@ -348,13 +348,27 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
             b
         }
     };
+    // The banner differs only by what it says ("n of N left"), so each
+    // wording is rendered once and kept with the pages.
     let banner = match access.reason() {
-        Some(Reason::Metered { remaining }) if access.counts() => state.theme.render(
-            "meter_banner.html",
-            minijinja::context! { remaining, quota => decision.quota, registered => reader.registered() },
-        )?,
-        _ => String::new(),
+        Some(Reason::Metered { remaining }) if access.counts() => {
+            let registered = reader.registered();
+            let key = format!("banner|{remaining}|{}|{registered}", decision.quota);
+            match state.pages.get(&key) {
+                Some(b) => b,
+                None => {
+                    let b = Bytes::from(state.theme.render(
+                        "meter_banner.html",
+                        minijinja::context! { remaining, quota => decision.quota, registered },
+                    )?);
+                    state.pages.put(key, b.clone());
+                    b
+                }
+            }
+        }
+        _ => Bytes::new(),
     };
+    let banner = std::str::from_utf8(&banner).unwrap_or("");
     // The reader's parts, spliced into the shared page in one pass: ads (or
     // none for the ad-free), the account links and the meter banner.
     let ads = state.ads();
@@ -362,7 +376,7 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
     let links = account_links(reader.signed_in.as_ref());
     let mut fills = ads.fills(ad_free);
     fills.push((ACCOUNT_SLOT, &links));
-    fills.push((BANNER_SLOT, &banner));
+    fills.push((BANNER_SLOT, banner));
     let body = crate::slots::fill(&body, &fills);
     let new_anon = if access.counts() { paywall::record_read(&state, &reader, a.id, now) } else { None };
     if !print && !reader.verified_crawler {

@@ -61,3 +61,58 @@ async fn a_paywall_change_on_one_node_reaches_the_other() {
     let _ = stop.send(true);
     t.cleanup().await;
 }
+
+/// A signed-in reader's facts are kept for a few seconds on each node; a
+/// change made through one node must not wait for that on the others.
+#[tokio::test]
+async fn a_reader_change_on_one_node_reaches_the_other_at_once() {
+    let Some(t) = testing::postgres().await else {
+        eprintln!("note: {} not set; the cross-node reader test needs PostgreSQL", testing::POSTGRES_ENV);
+        return;
+    };
+    let a = app(t.db.clone(), None).await;
+    let b = app(t.db.clone(), None).await;
+    let (stop, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(masthead_web::cluster::listen(b.state.clone(), watch));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let r = t.db.create_reader("moves@example.org", None, chrono::Utc::now()).await.unwrap();
+    let session = format!("mh_session={}", masthead_web::reader::session_value(SECRET, r.id, r.session_epoch));
+    // B has read the reader (and keeps them for a while).
+    let before = get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test").await;
+    assert_eq!(before.status, 200);
+    assert!(!before.body.contains("Ada Quill"));
+
+    // The reader changes their name through A.
+    let page = get_as(&a.router, "/account", &session, [127, 0, 0, 1], "test").await;
+    let body = format!("name=Ada+Quill&csrf={}", page.field("csrf"));
+    assert_eq!(post_form(&a.router, "/account/name", &session, &body).await.status, 303);
+    let mut waited = Duration::ZERO;
+    loop {
+        let now = get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test").await;
+        if now.body.contains("Ada Quill") {
+            break;
+        }
+        assert!(waited < Duration::from_secs(2), "node B still shows the old name after {waited:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+
+    // Signing out everywhere on A ends the session on B too, at once.
+    let page = get_as(&a.router, "/account", &session, [127, 0, 0, 1], "test").await;
+    let body = format!("csrf={}", page.field("csrf"));
+    assert_eq!(post_form(&a.router, "/account/sign-out-everywhere", &session, &body).await.status, 303);
+    let mut waited = Duration::ZERO;
+    loop {
+        let now = get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test").await;
+        if now.status != 200 {
+            assert!(now.status.is_redirection(), "a signed-out reader is sent to sign in, got {}", now.status);
+            break;
+        }
+        assert!(waited < Duration::from_secs(2), "node B still takes the ended session after {waited:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+    let _ = stop.send(true);
+    t.cleanup().await;
+}

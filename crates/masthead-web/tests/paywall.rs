@@ -322,6 +322,23 @@ async fn the_meter_counts_once_and_the_banner_says_what_is_left() {
         // A forged anonymous id is no id at all: a new one is issued.
         let forged = get_as(&f.app.router, "/article/warmup-two", "mh_anon=abc.forged", [10, 1, 0, 2], UA).await;
         assert_ne!(forged.cookie("mh_anon"), None);
+        // Once the read is written, a reader over quota is answered from
+        // memory: the counted article still opens in full, others stay cut.
+        f.app.state.flush_meter().await;
+        for round in 0..2 {
+            let again = get_as(&f.app.router, "/article/secret", &cookies, ip, UA).await;
+            assert_eq!(present(&again.body, "secret").len(), BLOCKS, "{} round {round}", t.backend);
+            let other = get_as(&f.app.router, "/article/warmup-three", &cookies, ip, UA).await;
+            assert_eq!(present(&other.body, "warmupthree").len(), PREVIEW, "{} round {round}", t.backend);
+        }
+        // A quota the publisher raises counts at once.
+        let mut p = f.app.state.policy();
+        p.meter.anonymous_quota = 2;
+        f.app.state.db.set_setting("paywall", &serde_json::to_string(&p).unwrap()).await.unwrap();
+        f.app.state.reload().await.unwrap();
+        let more = get_as(&f.app.router, "/article/warmup-three", &cookies, ip, UA).await;
+        assert_eq!(present(&more.body, "warmupthree").len(), BLOCKS, "{}: the raised quota gives one more", t.backend);
+        assert!(more.body.contains("This is your last free article"), "{}", t.backend);
         t.cleanup().await;
     }
 }

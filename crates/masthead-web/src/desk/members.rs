@@ -185,6 +185,7 @@ pub async fn grant(State(state): State<AppState>, staff: Staff, Path(id): Path<i
         return profile_page(&state, &staff, id, errors, None).await;
     };
     state.db.grant_complimentary(id, &benefits, now, ends, &note, now).await?;
+    crate::reader_cache::reader_changed(&state, id).await;
     audit(
         &state,
         &staff,
@@ -206,6 +207,7 @@ pub async fn end_grant(State(state): State<AppState>, staff: Staff, Path((id, ci
     staff.require(Action::ManageMembers, Ownership::NotApplicable)?;
     staff.check_csrf(&state, &f.csrf)?;
     state.db.end_complimentary(id, cid, Utc::now()).await?;
+    crate::reader_cache::reader_changed(&state, id).await;
     audit(&state, &staff, "member.complimentary_end", &format!("member:{id}"), "ended complimentary access").await?;
     Ok(Redirect::to(&format!("/admin/members/{id}")).into_response())
 }
@@ -227,6 +229,7 @@ pub async fn erase(State(state): State<AppState>, staff: Staff, Path(id): Path<i
         return profile_page(&state, &staff, id, vec![FieldError::new("confirm", "type the member's email address to confirm")], None).await;
     }
     state.db.delete_reader(id).await?;
+    crate::reader_cache::reader_changed(&state, id).await;
     // The log keeps that it happened, not who it was.
     audit(&state, &staff, "member.erase", &format!("member:{id}"), "erased on request").await?;
     webhooks::emit(&state, webhooks::MEMBER_DELETED, serde_json::json!({ "id": id })).await?;
