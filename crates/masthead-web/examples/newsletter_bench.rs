@@ -117,6 +117,7 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
         trusted_proxies: vec![],
         mail_url: url,
         mail_from: "Desk <desk@news.example>".into(),
+        dkim: None,
         billing: Default::default(),
         csp_extra: String::new(),
         newsletters: NewsletterConfig { concurrency, batch, ..Default::default() },

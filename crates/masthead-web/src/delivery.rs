@@ -57,8 +57,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(mail_url: &str, config: NewsletterConfig) -> Result<Runtime, MailError> {
-        let opts = masthead_mail::MailOptions { max_connections: config.concurrency.max(1), ..Default::default() };
+    /// `mail` carries what all mail shares (the DKIM signer); the pool is sized here.
+    pub fn new(mail_url: &str, mail: masthead_mail::MailOptions, config: NewsletterConfig) -> Result<Runtime, MailError> {
+        let opts = masthead_mail::MailOptions { max_connections: config.concurrency.max(1), ..mail };
         Ok(Runtime { mailer: Mailer::from_url(mail_url, opts)?, config, list: Default::default() })
     }
 

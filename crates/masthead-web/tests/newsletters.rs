@@ -4,9 +4,12 @@
 //! unsubscribe, 4xx retries, 5xx suppression, a worker killed mid-send and
 //! restarted (lost and duplicated messages counted), the leak matrix for
 //! emails, the JSON API's error codes, the bounce webhook, CSRF, the
-//! account page, the in-article box and the desk.
+//! account page, the in-article box and the desk; with DKIM configured, both
+//! account mail and editions arrive signed.
 
 mod common;
+#[path = "../../masthead-mail/tests/support/dkim_verify.rs"]
+mod dkim_verify;
 
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
@@ -647,6 +650,50 @@ async fn the_desk_previews_tests_and_sends() {
         delivery::drain(s, None).await.unwrap();
         let show = get_as(&app.router, &format!("/admin/newsletters/{}", n.id), &cookie, [127, 0, 0, 1], "t").await;
         assert!(show.body.contains("Tonight&#39;s letter") && show.body.contains("<span class=\"status\">sent</span>"), "{b}");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn with_dkim_configured_account_mail_and_editions_arrive_signed() {
+    // The test-only key of masthead-mail's DKIM tests, and its DNS record.
+    let key = include_str!("../../masthead-mail/tests/fixtures/dkim-rsa.key");
+    let record = dkim_verify::PublicKey::from_dns_record(include_str!("../../masthead-mail/tests/fixtures/dkim-rsa.txt"));
+    for t in testing::all().await {
+        let sink = SmtpSink::start().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path(), None);
+        cfg.mail_url = sink.url();
+        cfg.newsletters = nl_config();
+        cfg.dkim = Some(masthead_mail::Dkim::new("news.test", "mh2025", key).unwrap());
+        let state = AppState::new(t.db.clone(), cfg, None).await.unwrap();
+        let app = App { router: masthead_web::router(state.clone()), state, _dir: dir };
+        let s = &app.state;
+        let b = t.backend;
+        let n = newsletter(s, "morning", Audience::Everyone, &[]).await;
+
+        // Account mail: the confirmation of a sign-up.
+        let r = post_with(&app.router, "/newsletters/subscribe", &[("origin", BASE)], "email=ann%40example.org&newsletter=morning").await;
+        assert_eq!(r.status, 303, "{b}: {}", r.body);
+        let confirmation = sink.wait_for(1, StdDuration::from_secs(5)).await.remove(0);
+        // An edition, through the delivery runtime's own mailer.
+        article(s, "signed-piece", AccessLevel::Free, &[], Utc::now() - Duration::hours(1)).await;
+        s.db.subscribe_confirmed(n.id, "bo@example.org", None, Source::Site, Utc::now()).await.unwrap();
+        delivery::compose_and_send(s, &n, None, Utc::now()).await.unwrap();
+        assert_eq!(delivery::drain(s, None).await.unwrap().sent, 1, "{b}");
+        let edition = sink.wait_for(2, StdDuration::from_secs(5)).await.remove(1);
+        assert_eq!(edition.recipients, ["bo@example.org"], "{b}");
+
+        let v = dkim_verify::verify(&confirmation.raw, &record).unwrap_or_else(|e| panic!("{b}: account mail: {e}"));
+        assert_eq!((v.domain.as_str(), v.selector.as_str()), ("news.test", "mh2025"), "{b}");
+        let v = dkim_verify::verify(&edition.raw, &record).unwrap_or_else(|e| panic!("{b}: edition: {e}"));
+        for name in ["from", "subject", "list-unsubscribe", "list-unsubscribe-post", "list-id"] {
+            assert!(v.signed_headers.iter().any(|h| h == name), "{b}: {name} in {v:?}");
+        }
+        // The one-click link is what the signature vouches for.
+        let raw = String::from_utf8(edition.raw.clone()).unwrap();
+        let forged = raw.replacen("/newsletters/unsubscribe/", "/newsletters/unsubscribe/9", 1);
+        assert!(dkim_verify::verify(forged.as_bytes(), &record).is_err(), "{b}");
         t.cleanup().await;
     }
 }

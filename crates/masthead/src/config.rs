@@ -77,6 +77,25 @@ pub struct Config {
     pub newsletter_batch: usize,
     /// shared secret for bounce and complaint notices at /hooks/mail; unset turns the hook off
     pub mail_webhook_secret: Option<String>,
+    /// the d= of DKIM signatures: the domain of the From addresses (or a parent of it)
+    pub dkim_domain: Option<String>,
+    /// the DKIM selector: receivers find the public key at SELECTOR._domainkey.DOMAIN
+    pub dkim_selector: Option<String>,
+    /// the DKIM private key in PEM (RSA of 2048 to 4096 bits, or Ed25519); with the
+    /// domain and selector, every outgoing message is signed. Secret: never logged.
+    pub dkim_private_key: Option<Redacted>,
+}
+
+/// A secret setting whose `Debug` shows that it is set, never its text, so
+/// printing the configuration cannot leak it.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -116,11 +135,14 @@ impl Default for Config {
             newsletter_rate: 0,
             newsletter_batch: 100,
             mail_webhook_secret: None,
+            dkim_domain: None,
+            dkim_selector: None,
+            dkim_private_key: None,
         }
     }
 }
 
-const KEYS: [&str; 34] = [
+const KEYS: [&str; 37] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
     "media_max_mb", "media_store", "media_dir", "s3_endpoint", "s3_bucket", "s3_region", "s3_access_key_id",
     "s3_secret_access_key", "s3_prefix", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
@@ -128,7 +150,12 @@ const KEYS: [&str; 34] = [
     "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
     "csp_extra",
     "newsletter_concurrency", "newsletter_rate", "newsletter_batch", "mail_webhook_secret",
+    "dkim_domain", "dkim_selector", "dkim_private_key",
 ];
+
+/// Text settings taken from the environment exactly as written: figment reads a
+/// value that looks like a number as a number, and selectors are often dates (20250101).
+const TEXT_KEYS: [&str; 3] = ["dkim_domain", "dkim_selector", "dkim_private_key"];
 
 pub const ENV_HELP: &str = "\
 CONFIGURATION (a TOML file, then environment variables; later wins):
@@ -169,6 +196,11 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_NEWSLETTER_RATE  newsletter messages per second at most (default 0: no limit)
   MASTHEAD_NEWSLETTER_BATCH deliveries claimed at a time; a crash repeats at most these (default 100)
   MASTHEAD_MAIL_WEBHOOK_SECRET  bearer secret for bounce/complaint notices at BASE_URL/hooks/mail
+  MASTHEAD_DKIM_DOMAIN, MASTHEAD_DKIM_SELECTOR, MASTHEAD_DKIM_PRIVATE_KEY  all three set: DKIM-sign
+                           every outgoing message as d=DOMAIN, s=SELECTOR (default: unsigned); the key is
+                           PEM (PKCS#8 or PKCS#1), RSA 2048-4096 bits or Ed25519, usually given as
+                           MASTHEAD_DKIM_PRIVATE_KEY_FILE=/path/to/key.pem; publish the public key as a
+                           TXT record at SELECTOR._domainkey.DOMAIN (see the README)
   Any variable may instead be given as NAME_FILE=/path/to/file holding the value.";
 
 /// Loads the configuration from its sources, in order.
@@ -188,6 +220,11 @@ pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
     // Only our own keys: other MASTHEAD_* variables (test settings, say)
     // are not configuration.
     fig = fig.merge(Env::prefixed("MASTHEAD_").only(&KEYS));
+    for key in TEXT_KEYS {
+        if let Ok(value) = std::env::var(format!("MASTHEAD_{}", key.to_uppercase())) {
+            fig = fig.merge((key, value.trim().to_string()));
+        }
+    }
     // NAME_FILE secrets: read each named file as the value of NAME.
     for (key, path) in std::env::vars() {
         let name = key.strip_prefix("MASTHEAD_").and_then(|k| k.strip_suffix("_FILE")).map(str::to_lowercase);
@@ -228,7 +265,34 @@ impl Config {
         if let Some(bad) = masthead_web::router::bad_csp_source(&self.csp_extra) {
             bail!("MASTHEAD_CSP_EXTRA / csp_extra: {bad:?} is not an image source such as https://ads.example.com");
         }
+        self.dkim()?;
         Ok(())
+    }
+
+    /// The DKIM signer, when a domain, a selector and a key are configured. Part
+    /// of a configuration is an error rather than quietly unsigned mail.
+    pub fn dkim(&self) -> anyhow::Result<Option<masthead_mail::Dkim>> {
+        use masthead_mail::{Dkim, DkimError};
+        let set = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let key = self.dkim_private_key.as_ref().map(|k| k.0.as_str());
+        match (set(self.dkim_domain.as_deref()), set(self.dkim_selector.as_deref()), set(key)) {
+            (None, None, None) => Ok(None),
+            (Some(domain), Some(selector), Some(key)) => Dkim::new(&domain, &selector, &key).map(Some).map_err(|e| match e {
+                DkimError::Domain(e) => anyhow::anyhow!("MASTHEAD_DKIM_DOMAIN / dkim_domain {e}"),
+                DkimError::Selector(e) => anyhow::anyhow!("MASTHEAD_DKIM_SELECTOR / dkim_selector {e}"),
+                DkimError::Key(e) => anyhow::anyhow!("MASTHEAD_DKIM_PRIVATE_KEY (or _FILE) / dkim_private_key: the key {e}"),
+            }),
+            (domain, selector, key) => {
+                let missing: Vec<&str> = [(domain.is_none(), "MASTHEAD_DKIM_DOMAIN"), (selector.is_none(), "MASTHEAD_DKIM_SELECTOR"), (key.is_none(), "MASTHEAD_DKIM_PRIVATE_KEY")]
+                    .into_iter()
+                    .filter_map(|(missing, name)| missing.then_some(name))
+                    .collect();
+                bail!(
+                    "DKIM signing needs MASTHEAD_DKIM_DOMAIN, MASTHEAD_DKIM_SELECTOR and MASTHEAD_DKIM_PRIVATE_KEY (or _FILE) together (dkim_* in the config file); missing: {}",
+                    missing.join(", ")
+                )
+            }
+        }
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -321,6 +385,7 @@ impl Config {
             trusted_proxies,
             mail_url,
             mail_from: self.mail_from.clone(),
+            dkim: self.dkim()?,
             billing: masthead_web::billing::BillingConfig {
                 provider: self.billing_provider.clone(),
                 stripe_secret_key: self.stripe_secret_key.clone().unwrap_or_default(),
@@ -359,4 +424,16 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(contents.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_dkim_key() {
+        let cfg = Config { dkim_private_key: Some(Redacted("-----BEGIN PRIVATE KEY-----\nSECRETBITS\n".into())), ..Config::default() };
+        let shown = format!("{cfg:?}");
+        assert!(shown.contains("dkim_private_key: Some(<redacted>)") && !shown.contains("SECRETBITS"), "{shown}");
+    }
 }

@@ -32,7 +32,7 @@ fn help_documents_commands_and_configuration() {
     let o = run(masthead(dir.path()).arg("--help"));
     assert!(o.status.success());
     let t = text(&o);
-    for needle in ["init", "serve", "migrate", "user", "demo", "worker", "MASTHEAD_DATABASE_URL", "MASTHEAD_LISTEN", "MASTHEAD_DATA_DIR", "_FILE"] {
+    for needle in ["init", "serve", "migrate", "user", "demo", "worker", "MASTHEAD_DATABASE_URL", "MASTHEAD_LISTEN", "MASTHEAD_DATA_DIR", "_FILE", "MASTHEAD_DKIM_SELECTOR", "MASTHEAD_DKIM_PRIVATE_KEY", "MASTHEAD_DKIM_DOMAIN"] {
         assert!(t.contains(needle), "--help lacks {needle}:\n{t}");
     }
 }
@@ -64,6 +64,63 @@ fn bad_configuration_is_one_clear_line_and_a_failure() {
     let o = run(masthead(dir.path()).env("MASTHEAD_SECRET_KEY_FILE", dir.path().join("key")).arg("init"));
     assert!(!o.status.success());
     assert!(text(&o).contains("at least 32 characters"), "{}", text(&o));
+}
+
+#[test]
+fn dkim_settings_are_checked_at_start_up_and_the_key_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../masthead-mail/tests/fixtures");
+    let fixture = |name: &str| fixtures.join(name).into_os_string();
+    let garbage = std::ffi::OsString::from("-----BEGIN PRIVATE KEY-----\nTk9UQUtFWU5PVEFLRVlOT1RBS0VZ\n-----END PRIVATE KEY-----\n");
+    let rsa_key = std::fs::read_to_string(fixtures.join("dkim-rsa.key")).unwrap();
+    let key_line = rsa_key.lines().nth(3).unwrap().to_string();
+    let fails = |envs: &[(&str, std::ffi::OsString)], expect: &str| {
+        let mut c = masthead(dir.path());
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let o = run(c.arg("migrate"));
+        assert!(!o.status.success(), "{envs:?} should fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let lines: Vec<_> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{envs:?}: one line, got:\n{err}");
+        assert!(lines[0].starts_with("error: ") && lines[0].contains(expect), "{envs:?}: expected {expect:?} in {err}");
+        assert!(!text(&o).contains("Tk9UQUtFWU5P") && !text(&o).contains(&key_line), "the key is never printed: {err}");
+    };
+    let set = |k: &'static str, v: &str| (k, std::ffi::OsString::from(v));
+    let domain = || set("MASTHEAD_DKIM_DOMAIN", "news.example");
+    let selector = || set("MASTHEAD_DKIM_SELECTOR", "s1");
+    let key_file = |name: &str| ("MASTHEAD_DKIM_PRIVATE_KEY_FILE", fixture(name));
+
+    // Part of a configuration is refused, naming what is missing.
+    fails(&[selector()], "missing: MASTHEAD_DKIM_DOMAIN, MASTHEAD_DKIM_PRIVATE_KEY");
+    fails(&[selector(), key_file("dkim-rsa.key")], "missing: MASTHEAD_DKIM_DOMAIN");
+    fails(&[domain(), selector()], "missing: MASTHEAD_DKIM_PRIVATE_KEY");
+    fails(&[key_file("dkim-rsa.key")], "missing: MASTHEAD_DKIM_DOMAIN, MASTHEAD_DKIM_SELECTOR");
+    // The key: unreadable, not a key, of the wrong kind, too small.
+    fails(
+        &[domain(), selector(), ("MASTHEAD_DKIM_PRIVATE_KEY_FILE", dir.path().join("no-such.key").into_os_string())],
+        "MASTHEAD_DKIM_PRIVATE_KEY_FILE: cannot read",
+    );
+    fails(&[domain(), selector(), ("MASTHEAD_DKIM_PRIVATE_KEY", garbage)], "MASTHEAD_DKIM_PRIVATE_KEY (or _FILE) / dkim_private_key: the key is not a usable");
+    fails(&[domain(), selector(), key_file("dkim-rsa.txt")], "holds no unencrypted private key");
+    fails(&[domain(), selector(), key_file("test-ca.pem")], "holds no unencrypted private key");
+    fails(&[domain(), selector(), key_file("localhost.key")], "neither an RSA nor an Ed25519 key");
+    fails(&[domain(), selector(), key_file("dkim-rsa-1024.key")], "fewer than 2048 bits");
+    // Names that would not make a DNS name, or would smuggle tags into the signature.
+    fails(&[set("MASTHEAD_DKIM_DOMAIN", "not a domain"), selector(), key_file("dkim-rsa.key")], "MASTHEAD_DKIM_DOMAIN / dkim_domain");
+    fails(&[domain(), set("MASTHEAD_DKIM_SELECTOR", "s1; d=evil.example"), key_file("dkim-rsa.key")], "MASTHEAD_DKIM_SELECTOR / dkim_selector");
+
+    // Good keys from a file, RSA and Ed25519, with a selector that looks like a
+    // number (as date selectors do) and the key given inline once.
+    for (selector, key) in [
+        ("20250101", key_file("dkim-rsa.key")),
+        ("ed2025", key_file("dkim-ed25519.key")),
+        ("inline", ("MASTHEAD_DKIM_PRIVATE_KEY", rsa_key.clone().into())),
+    ] {
+        let o = run(masthead(dir.path()).env("MASTHEAD_DKIM_DOMAIN", "news.example").env("MASTHEAD_DKIM_SELECTOR", selector).env(key.0, &key.1).arg("migrate"));
+        assert!(o.status.success(), "{selector}: {}", text(&o));
+    }
 }
 
 #[test]

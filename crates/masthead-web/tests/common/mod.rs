@@ -36,6 +36,7 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
         trusted_proxies: Vec::new(),
         mail_url: "memory".into(),
         mail_from: "The Desk <desk@news.test>".into(),
+        dkim: None,
         billing: Default::default(),
         csp_extra: String::new(),
         newsletters: Default::default(),
