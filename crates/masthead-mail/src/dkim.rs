@@ -287,6 +287,10 @@ impl Key {
                 let der = der.secret_pkcs8_der();
                 match RsaKeyPair::from_pkcs8(der) {
                     Ok(key) => Ok(Key::Rsa(key)),
+                    // Broken DER says nothing about which kind of key it was meant to be.
+                    Err(e) if e.to_string() == "InvalidEncoding" => {
+                        Err("is not a usable private key (not well-formed PKCS#8)".to_owned())
+                    }
                     Err(e) if e.to_string() != "WrongAlgorithm" => Err(rsa_rejected(&e)),
                     // openssl writes Ed25519 keys as PKCS#8 v1, without the public key.
                     Err(_) => Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)

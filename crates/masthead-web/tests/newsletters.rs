@@ -687,13 +687,20 @@ async fn with_dkim_configured_account_mail_and_editions_arrive_signed() {
         let v = dkim_verify::verify(&confirmation.raw, &record).unwrap_or_else(|e| panic!("{b}: account mail: {e}"));
         assert_eq!((v.domain.as_str(), v.selector.as_str()), ("news.test", "mh2025"), "{b}");
         let v = dkim_verify::verify(&edition.raw, &record).unwrap_or_else(|e| panic!("{b}: edition: {e}"));
-        for name in ["from", "subject", "list-unsubscribe", "list-unsubscribe-post", "list-id"] {
+        let unsubscribe = edition.header("List-Unsubscribe").unwrap_or_default();
+        assert!(unsubscribe.contains("<http") && unsubscribe.contains("<mailto:"), "{b}: {unsubscribe}");
+        for name in ["from", "to", "subject", "date", "message-id", "mime-version", "content-type", "list-unsubscribe", "list-unsubscribe-post", "list-id"] {
             assert!(v.signed_headers.iter().any(|h| h == name), "{b}: {name} in {v:?}");
         }
-        // The one-click link is what the signature vouches for.
+        // The one-click link in the header is what the signature vouches for, and the text too.
         let raw = String::from_utf8(edition.raw.clone()).unwrap();
-        let forged = raw.replacen("/newsletters/unsubscribe/", "/newsletters/unsubscribe/9", 1);
-        assert!(dkim_verify::verify(forged.as_bytes(), &record).is_err(), "{b}");
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("/newsletters/unsubscribe/"), "{b}: {head}");
+        let forged_link = format!("{}\r\n\r\n{body}", head.replacen("/newsletters/unsubscribe/", "/newsletters/unsubscribe/9", 1));
+        let added_text = format!("{raw}P.S. one more line\r\n");
+        for forged in [forged_link, added_text] {
+            assert!(dkim_verify::verify(forged.as_bytes(), &record).is_err(), "{b}: {forged}");
+        }
         t.cleanup().await;
     }
 }
