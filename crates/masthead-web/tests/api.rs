@@ -132,3 +132,121 @@ async fn api_errors_are_json_with_stable_codes() {
     assert_eq!((doc.status, doc.header("content-type").as_str()), (StatusCode::OK, "application/json"));
     t.cleanup().await;
 }
+
+/// What the OpenAPI document says a request may hold is what the server
+/// takes: every limit, enumeration and pattern read from the document is
+/// tried at its edge through the Admin and Content APIs (schemathesis
+/// builds its requests from these, and reported the operations whose
+/// documented inputs the server mostly refused).
+#[tokio::test]
+async fn the_documented_limits_are_the_servers() {
+    let t = testing::sqlite().await;
+    let app = app(t.db.clone(), None).await;
+    let key = seed(&app).await;
+    let owner = app.state.db.create_staff("owner@news.test", "Owner", masthead_core::staff::Role::Owner, "not-a-hash", Utc::now()).await.unwrap();
+    let (hash, prefix, token) = masthead_web::api::new_token(TokenKind::Admin);
+    app.state.db.create_api_token(TokenKind::Admin, "test", &hash, &prefix, Some(owner.id), &[masthead_core::staff::Scope::Admin], Utc::now()).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&masthead_web::api::openapi::json()).unwrap();
+    let param = |path: &str, method: &str, name: &str| -> serde_json::Value {
+        let params = doc["paths"][path][method]["parameters"].as_array().unwrap_or_else(|| panic!("{method} {path} has parameters"));
+        params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name} of {method} {path}"))["schema"].clone()
+    };
+    let component = |name: &str| doc["components"]["schemas"][name].clone();
+    let enumeration = |schema: &serde_json::Value| -> Vec<String> {
+        let schema = match schema["$ref"].as_str() {
+            Some(r) => component(r.trim_start_matches("#/components/schemas/")),
+            None => schema.clone(),
+        };
+        let one = |s: &serde_json::Value| s["enum"].as_array().map(|e| e.iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>());
+        one(&schema)
+            .or_else(|| schema["oneOf"].as_array().and_then(|alts| alts.iter().find_map(|a| a["$ref"].as_str().map(|r| component(r.trim_start_matches("#/components/schemas/"))).as_ref().and_then(one))))
+            .unwrap_or_else(|| panic!("an enumeration: {schema}"))
+    };
+    let call = |method: &'static str, path: String, body: Option<serde_json::Value>, auth: String| {
+        let router = app.router.clone();
+        async move {
+            let mut b = Request::builder().method(method).uri(&path).header(header::AUTHORIZATION, format!("Bearer {auth}")).header(header::ACCEPT, "application/json");
+            let body = match body {
+                Some(v) => {
+                    b = b.header(header::CONTENT_TYPE, "application/json");
+                    Body::from(v.to_string())
+                }
+                None => Body::empty(),
+            };
+            send(&router, b.body(body).unwrap()).await
+        }
+    };
+
+    // Paging: the largest documented offset is taken, one more is refused.
+    for (path, list, auth) in [
+        ("/api/admin/articles", "/api/admin/articles", &token),
+        ("/api/admin/members", "/api/admin/members", &token),
+        ("/api/content/articles", "/api/content/articles", &key),
+    ] {
+        let max = param(path, "get", "offset")["maximum"].as_i64().unwrap_or_else(|| panic!("{path}: offset has a maximum"));
+        assert_eq!(call("GET", format!("{list}?offset={max}"), None, auth.clone()).await.status, 200, "{path}");
+        let r = call("GET", format!("{list}?offset={}", max + 1), None, auth.clone()).await;
+        assert_eq!((r.status, json(&r)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{path}");
+    }
+
+    // The article list's filters: every documented value works, others are 400.
+    for name in ["status", "access", "sort"] {
+        let values = enumeration(&param("/api/admin/articles", "get", name));
+        assert!(values.len() >= 3, "{name}: {values:?}");
+        for v in &values {
+            let r = call("GET", format!("/api/admin/articles?{name}={v}"), None, token.clone()).await;
+            assert_eq!(r.status, 200, "{name}={v}: {}", r.body);
+        }
+        assert_eq!(call("GET", format!("/api/admin/articles?{name}=bogus"), None, token.clone()).await.status, 400, "{name}");
+    }
+
+    // Kinds of tag: exactly the documented ones, in both APIs.
+    let kinds = enumeration(&param("/api/admin/{kind}/{slug}", "put", "kind"));
+    assert_eq!(kinds, ["topics", "regions", "sections"]);
+    assert_eq!(enumeration(&param("/api/content/{kind}", "get", "kind")), kinds);
+    for k in &kinds {
+        assert_eq!(call("GET", format!("/api/admin/{k}"), None, token.clone()).await.status, 200, "{k}");
+        assert_eq!(call("GET", format!("/api/content/{k}"), None, key.clone()).await.status, 200, "{k}");
+    }
+    assert_eq!(call("GET", "/api/content/genres".into(), None, key.clone()).await.status, 404);
+    assert_eq!(call("PUT", "/api/admin/genres/jazz".into(), Some(serde_json::json!({"name": "Jazz"})), token.clone()).await.status, 404);
+
+    // Slugs in paths: the documented length and shape.
+    let slug = param("/api/admin/{kind}/{slug}", "put", "slug");
+    assert_eq!(slug, param("/api/admin/authors/{slug}", "put", "slug"));
+    let longest = slug["maxLength"].as_u64().unwrap() as usize;
+    assert_eq!(slug["pattern"], "^[a-z0-9]+(-[a-z0-9]+)*$");
+    let tag_name = component("TagInput")["properties"]["name"].clone();
+    let name_max = tag_name["maxLength"].as_u64().unwrap() as usize;
+    assert_eq!((tag_name["minLength"].as_u64(), tag_name["pattern"].as_str()), (Some(1), Some("\\S")));
+    let ok = format!("{}-b", "a".repeat(longest - 2));
+    let r = call("PUT", format!("/api/admin/topics/{ok}"), Some(serde_json::json!({"name": "N".repeat(name_max)})), token.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for bad in ["a".repeat(longest + 1), "a--b".into(), "-a".into(), "a-".into(), "Ab".into()] {
+        let r = call("PUT", format!("/api/admin/topics/{bad}"), Some(serde_json::json!({"name": "N"})), token.clone()).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    for name in ["N".repeat(name_max + 1), "   ".into()] {
+        let r = call("PUT", "/api/admin/authors/someone".into(), Some(serde_json::json!({"name": name})), token.clone()).await;
+        assert_eq!((r.status, json(&r)["error"]["fields"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{name:?}");
+    }
+
+    // An article's headline and slug.
+    let input = component("ArticleInput")["properties"].clone();
+    let headline_max = input["headline"]["maxLength"].as_u64().unwrap() as usize;
+    let slug_max = input["slug"]["maxLength"].as_u64().unwrap() as usize;
+    let r = call("POST", "/api/admin/articles".into(), Some(serde_json::json!({"headline": "H".repeat(headline_max), "slug": "s".repeat(slug_max)})), token.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = call("POST", "/api/admin/articles".into(), Some(serde_json::json!({"headline": "H", "slug": ""})), token.clone()).await;
+    assert_eq!(r.status, 201, "an empty slug is made from the headline: {}", r.body);
+    for (body, field) in [
+        (serde_json::json!({"headline": "H".repeat(headline_max + 1)}), "headline"),
+        (serde_json::json!({"headline": " \t "}), "headline"),
+        (serde_json::json!({"headline": "H", "slug": "s".repeat(slug_max + 1)}), "slug"),
+        (serde_json::json!({"headline": "H", "slug": "Not a slug"}), "slug"),
+    ] {
+        let r = call("POST", "/api/admin/articles".into(), Some(body.clone()), token.clone()).await;
+        assert_eq!((r.status, json(&r)["error"]["fields"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{body}: {}", r.body);
+    }
+    t.cleanup().await;
+}

@@ -18,6 +18,8 @@ use super::dto::{
     AdminArticle, AdminArticleList, AdminArticleSummary, ArticleEvent, ArticleInput, AuthorDto, AuthorInput, ComplimentaryDto, ErrorBody,
     MemberDetail, MemberDto, MemberList, PublishInput, SubscriptionDto, TagDto, TagInput,
 };
+// Named only in the OpenAPI annotations: what the string parameters may be.
+use super::dto::{AccessDto, ArticleSortDto, StatusDto, TagKindDto};
 use super::{ApiJson, ApiPath, ApiQuery, ApiStaff};
 use crate::desk::audit;
 use crate::newsroom::{self, Publish};
@@ -28,13 +30,15 @@ use crate::{webhooks, AppError, AppResult, AppState};
 pub struct AdminListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
     /// Words the headline contains.
     pub q: Option<String>,
     /// draft, scheduled or published.
+    #[param(value_type = Option<StatusDto>, inline)]
     pub status: Option<String>,
     /// free, metered or subscribers_only.
+    #[param(value_type = Option<AccessDto>, inline)]
     pub access: Option<String>,
     /// Author slug.
     pub author: Option<String>,
@@ -43,6 +47,7 @@ pub struct AdminListQuery {
     /// Section slug.
     pub section: Option<String>,
     /// updated (default), published, headline or oldest.
+    #[param(value_type = Option<ArticleSortDto>, inline)]
     pub sort: Option<String>,
 }
 
@@ -311,7 +316,7 @@ pub async fn get_author(State(state): State<AppState>, who: ApiStaff, ApiPath(sl
 /// Creates or updates the author at a slug.
 #[utoipa::path(
     put, path = "/api/admin/authors/{slug}", tag = "admin",
-    params(("slug" = String, Path, description = "Author slug: lowercase letters, digits and hyphens")),
+    params(("slug" = String, Path, description = "Author slug: lowercase letters, digits and single hyphens", pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)),
     request_body = AuthorInput,
     security(("admin_token" = [])),
     responses(
@@ -348,7 +353,7 @@ pub async fn delete_author(State(state): State<AppState>, who: ApiStaff, ApiPath
 /// Every topic, region or section.
 #[utoipa::path(
     get, path = "/api/admin/{kind}", tag = "admin",
-    params(("kind" = String, Path, description = "topics, regions or sections", example = "topics")),
+    params(("kind" = inline(TagKindDto), Path, description = "topics, regions or sections", example = "topics")),
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The tags", body = Vec<TagDto>),
@@ -367,7 +372,7 @@ pub async fn list_tags(State(state): State<AppState>, who: ApiStaff, ApiPath(kin
 /// One topic, region or section.
 #[utoipa::path(
     get, path = "/api/admin/{kind}/{slug}", tag = "admin",
-    params(("kind" = String, Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug")),
+    params(("kind" = inline(TagKindDto), Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug")),
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "The tag", body = TagDto),
@@ -386,7 +391,7 @@ pub async fn get_tag(State(state): State<AppState>, who: ApiStaff, ApiPath((kind
 /// Creates or updates a topic, region or section.
 #[utoipa::path(
     put, path = "/api/admin/{kind}/{slug}", tag = "admin",
-    params(("kind" = String, Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug: lowercase letters, digits and hyphens")),
+    params(("kind" = inline(TagKindDto), Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug: lowercase letters, digits and single hyphens", pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)),
     request_body = TagInput,
     security(("admin_token" = [])),
     responses(
@@ -412,7 +417,7 @@ pub async fn put_tag(
 /// Deletes a topic, region or section (articles keep the rest of their tags).
 #[utoipa::path(
     delete, path = "/api/admin/{kind}/{slug}", tag = "admin",
-    params(("kind" = String, Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug")),
+    params(("kind" = inline(TagKindDto), Path, description = "topics, regions or sections", example = "topics"), ("slug" = String, Path, description = "Slug")),
     security(("admin_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -433,7 +438,7 @@ pub async fn delete_tag(State(state): State<AppState>, who: ApiStaff, ApiPath((k
 pub struct MemberQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
     /// Part of an address or name.
     pub q: Option<String>,

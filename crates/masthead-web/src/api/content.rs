@@ -12,7 +12,7 @@ use masthead_db::desk::{DeskQuery, DeskSort};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::dto::{ArticleList, ArticleSummary, AuthorDto, BlockDto, BodyAccess, ContentArticle, ErrorBody, FigureDto, ProvenanceDto, TagDto};
+use super::dto::{ArticleList, ArticleSummary, AuthorDto, BlockDto, BodyAccess, ContentArticle, ErrorBody, FigureDto, ProvenanceDto, TagDto, TagKindDto};
 use super::{ApiPath, ApiQuery, ContentKey};
 use crate::{paywall, AppError, AppResult, AppState};
 
@@ -26,7 +26,7 @@ pub struct ContentListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// Items to skip.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
     /// Only articles with this topic (slug).
     pub topic: Option<String>,
@@ -185,7 +185,7 @@ pub fn tag_kind(kind: &str) -> AppResult<TagKind> {
 /// Every topic, region or section.
 #[utoipa::path(
     get, path = "/api/content/{kind}", tag = "content",
-    params(("kind" = String, Path, description = "topics, regions or sections", example = "topics"), KeyQuery),
+    params(("kind" = inline(TagKindDto), Path, description = "topics, regions or sections", example = "topics"), KeyQuery),
     security(("content_key" = []), ("content_key_query" = [])),
     responses(
         (status = 200, description = "The tags (sections in their set order, the rest by name)", body = Vec<TagDto>),

@@ -78,6 +78,25 @@ impl From<ArticleStatus> for StatusDto {
     }
 }
 
+/// A kind of tag, as paths name it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TagKindDto {
+    Topics,
+    Regions,
+    Sections,
+}
+
+/// The Admin API article list's order.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleSortDto {
+    Updated,
+    Published,
+    Headline,
+    Oldest,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuthorDto {
     pub slug: String,
@@ -391,12 +410,16 @@ pub struct AdminArticleList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleInput {
+    /// Not blank; at most 300 characters once trimmed.
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub headline: String,
-    /// Made from the headline when absent (on create); kept when absent
-    /// (on update).
+    /// Made from the headline when absent or empty (on create); kept when
+    /// absent (on update). Lower-case letters, digits and single hyphens.
     #[serde(default)]
+    #[schema(max_length = 80, pattern = r"^([a-z0-9]+(-[a-z0-9]+)*)?$")]
     pub slug: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub standfirst: String,
     #[serde(default)]
     pub dateline: String,
@@ -457,6 +480,8 @@ pub struct PublishInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorInput {
+    /// Not blank; at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub title: String,
@@ -467,6 +492,8 @@ pub struct AuthorInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagInput {
+    /// Not blank; at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub description: String,
