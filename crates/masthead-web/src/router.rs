@@ -2,6 +2,8 @@
 //! security headers, error pages in the theme (or JSON for the API),
 //! request metrics and logs, body limits and timeouts.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -94,8 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::newsletters::routes())
         .merge(desk_routes())
         .fallback(site::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), theme_errors))
-        .layer(middleware::from_fn_with_state(state.clone(), fill_chrome));
+        .layer(middleware::from_fn_with_state(state.clone(), pages_layer));
 
     let upload_limit = state.config.media_max_bytes + 64 * 1024;
     let policy = HeaderValue::from_str(&csp(&state.config.csp_extra)).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
@@ -110,9 +111,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", crate::api::router(state.clone()))
         .merge(pages)
         .layer(DefaultBodyLimit::max(upload_limit))
-        .layer(middleware::from_fn_with_state(policy, security_headers))
-        .layer(middleware::from_fn(seo::noindex_private))
-        .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn_with_state(policy, finish))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -165,31 +164,37 @@ fn desk_routes() -> Router<AppState> {
         .route("/admin/integrations/webhooks/{id}/delete", post(integrations::delete_webhook))
 }
 
-/// Turns error responses into the theme's error page.
-async fn theme_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The pages' layer (one layer, not two, for speed): error responses
+/// become the theme's error page (or JSON for a client that asks for it),
+/// then the account links are filled in on pages that were not personalized
+/// by their handler (cached lists, error pages). Signed-in readers are
+/// recognized by their cookie's signature alone, without the database;
+/// their pages are then private.
+async fn pages_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let wants_json = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let res = next.run(req).await;
-    match res.extensions().get::<ErrorInfo>() {
-        Some(info) if wants_json => info.json(),
-        Some(info) => site::error_page(&state, info),
-        None => res,
-    }
-}
-
-/// Fills the account links of pages that were not personalized by their
-/// handler (cached lists, error pages). Signed-in readers are recognized by
-/// their cookie's signature alone, without the database; their pages are
-/// then private.
-async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let signed_in = crate::auth::cookie(req.headers(), crate::reader::SESSION_COOKIE)
         .and_then(|c| crate::auth::verify(&state.config.secret_key, "reader", &c))
         .is_some();
     let headers = signed_in.then(|| req.headers().clone());
     let res = next.run(req).await;
+    let res = match res.extensions().get::<ErrorInfo>() {
+        Some(info) if wants_json => info.json(),
+        Some(info) => site::error_page(&state, info),
+        None => res,
+    };
+    fill_chrome(&state, signed_in, headers, res).await
+}
+
+async fn fill_chrome(state: &AppState, signed_in: bool, headers: Option<axum::http::HeaderMap>, res: Response) -> Response {
+    // A page its handler filled for this reader (the article page) is sent
+    // as it is, without reading it through again.
+    if res.extensions().get::<site::Filled>().is_some() {
+        return res;
+    }
     let is_html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if !is_html {
         return res;
@@ -212,7 +217,7 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     // reader's benefits are looked up only when there is an ad to withhold.
     let slots = state.ads();
     let ad_free = match &headers {
-        Some(h) if has_ads && !slots.is_empty() => ads::ad_free(&state, h).await,
+        Some(h) if has_ads && !slots.is_empty() => ads::ad_free(state, h).await,
         _ => false,
     };
     let links = if signed_in {
@@ -232,7 +237,13 @@ async fn fill_chrome(State(state): State<AppState>, req: Request, next: Next) ->
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-async fn security_headers(State(policy): State<HeaderValue>, req: Request, next: Next) -> Response {
+/// The last layer every response passes: security headers, `noindex` on
+/// private paths, and the request metrics (one layer, not three, for speed).
+async fn finish(State(policy): State<HeaderValue>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
+    let private = seo::is_private(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -243,16 +254,36 @@ async fn security_headers(State(policy): State<HeaderValue>, req: Request, next:
     if html && !h.contains_key("content-security-policy") {
         h.insert("content-security-policy", policy);
     }
+    if private {
+        h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    }
+    let route = route.as_ref().map(|m| m.as_str()).unwrap_or("unmatched");
+    record_request(route, &method, res.status().as_u16(), start.elapsed());
     res
 }
 
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
-    let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("masthead_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("masthead_http_request_seconds", "route" => route).record(start.elapsed().as_secs_f64());
-    res
+/// Counts a request and its duration. The metric handles for each route,
+/// method and status are made once per thread and kept: building them
+/// (labels, hashing, the registry's lookup) on every request cost more than
+/// the rest of a cached page's work.
+fn record_request(route: &str, method: &axum::http::Method, status: u16, elapsed: Duration) {
+    type Handles = HashMap<String, (metrics::Histogram, HashMap<(axum::http::Method, u16), metrics::Counter>)>;
+    thread_local! {
+        static HANDLES: RefCell<Handles> = RefCell::new(HashMap::new());
+    }
+    HANDLES.with(|h| {
+        let mut h = h.borrow_mut();
+        if !h.contains_key(route) {
+            let hist = metrics::histogram!("masthead_http_request_seconds", "route" => route.to_string());
+            h.insert(route.to_string(), (hist, HashMap::new()));
+        }
+        let Some((hist, counters)) = h.get_mut(route) else { return };
+        hist.record(elapsed.as_secs_f64());
+        counters
+            .entry((method.clone(), status))
+            .or_insert_with(|| {
+                metrics::counter!("masthead_http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => status.to_string())
+            })
+            .increment(1);
+    });
 }

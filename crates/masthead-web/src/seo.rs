@@ -7,9 +7,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -78,17 +77,12 @@ pub async fn robots(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Adds `X-Robots-Tag: noindex` to every response under a private prefix.
-pub async fn noindex_private(req: Request, next: Next) -> Response {
-    let private = PRIVATE_PREFIXES.iter().any(|p| {
-        let path = req.uri().path();
-        path == p.trim_end_matches('/') || path.starts_with(p) && (p.ends_with('/') || path[p.len()..].starts_with('/'))
-    });
-    let mut res = next.run(req).await;
-    if private {
-        res.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
-    }
-    res
+/// Whether a path is under a private prefix: every response there gets
+/// `X-Robots-Tag: noindex, nofollow` (see the router's last layer).
+pub fn is_private(path: &str) -> bool {
+    PRIVATE_PREFIXES
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || path.starts_with(p) && (p.ends_with('/') || path[p.len()..].starts_with('/')))
 }
 
 /// `/sitemap.xml`: the index of every other sitemap.

@@ -223,6 +223,10 @@ pub struct ArticleQuery {
     gift: Option<String>,
 }
 
+/// Marks a response whose handler filled the reader's slots itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Filled;
+
 /// The placeholders a cached page carries for what differs per reader.
 pub const ACCOUNT_SLOT: &str = "<!--mh:account-->";
 pub const BANNER_SLOT: &str = "<!--mh:banner-->";
@@ -394,6 +398,7 @@ async fn article_page(state: AppState, reader: ReaderCtx, slug: String, q: Artic
         body,
     )
         .into_response();
+    res.extensions_mut().insert(Filled);
     let h = res.headers_mut();
     // What a shared cache may keep: only a page that is the same for every
     // anonymous reader who gets it (free articles, and the cut variant), and
