@@ -14,7 +14,8 @@
 #
 # Environment: PORT (18089), MAX_EXAMPLES (200), SCHEMATHESIS_VENV (where
 # schemathesis is installed; default ~/.cache/masthead-schemathesis),
-# CARGO_TARGET_DIR (default target/), PROFILE (release or debug).
+# CARGO_TARGET_DIR (default target/), PROFILE (release or debug),
+# MASTHEAD_BIN (a built binary to test instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,9 +32,14 @@ if [ ! -x "$VENV/bin/st" ]; then
   "$VENV/bin/pip" install --quiet "schemathesis==4.*"
 fi
 
-echo "== building masthead ($PROFILE)"
-if [ "$PROFILE" = release ]; then cargo build --release -p masthead; else cargo build -p masthead; fi
-BIN="$TARGET/$PROFILE/masthead"
+if [ -n "${MASTHEAD_BIN:-}" ]; then
+  BIN="$MASTHEAD_BIN"
+  echo "== using $BIN (not building)"
+else
+  echo "== building masthead ($PROFILE)"
+  if [ "$PROFILE" = release ]; then cargo build --release -p masthead; else cargo build -p masthead; fi
+  BIN="$TARGET/$PROFILE/masthead"
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=""
@@ -68,6 +74,9 @@ curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
 SCHEMA="http://127.0.0.1:$PORT/api/openapi.json"
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 status=0
+# Run from the temporary directory: schemathesis and hypothesis keep their
+# caches (.schemathesis/, .hypothesis/) in the current one.
+cd "$WORK"
 echo "== the Content API"
 "$VENV/bin/st" run "$SCHEMA" --checks "$CHECKS" --max-examples "$MAX_EXAMPLES" --seed 1 \
   --include-path-regex '^/api/content' -H "Authorization: Bearer $CONTENT_KEY" --suppress-health-check all || status=$?
