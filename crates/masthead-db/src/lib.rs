@@ -142,18 +142,20 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .pragma("cache_size", "-16000")
                 .pragma("temp_store", "memory");
+            // SQLite's own page cache is per connection (the OS caches the
+            // file besides): 16 MB for the one writer, 4 MB for each reader,
+            // so five connections stay near 32 MB however big the archive.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().pragma("cache_size", "-16000"))
                 .await
                 .map_err(|e| DbError::Connect { target: target.clone(), detail: e.to_string() })?;
             let readers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2) as u32 * 2;
             let read = SqlitePoolOptions::new()
                 .max_connections(readers)
-                .connect_with(opts.read_only(true))
+                .connect_with(opts.read_only(true).pragma("cache_size", "-4000"))
                 .await
                 .map_err(|e| DbError::Connect { target: target.clone(), detail: e.to_string() })?;
             Ok(Db { inner: Inner::Sqlite { read, write } })

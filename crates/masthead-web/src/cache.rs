@@ -68,7 +68,7 @@ pub type PageCache = Cache<Bytes>;
 const MAX_PAGES: usize = 4096;
 /// Each cache's default budget in bytes: with three caches (pages,
 /// articles, feeds), well inside the 150 MB a node should need.
-pub const DEFAULT_BUDGET: usize = 24 << 20;
+pub const DEFAULT_BUDGET: usize = 16 << 20;
 
 impl<V: Clone + Weigh> Cache<V> {
     pub fn new(ttl: Duration) -> Self {
