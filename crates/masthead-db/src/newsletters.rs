@@ -639,12 +639,22 @@ impl Db {
                  WHERE id IN ({pick} FOR UPDATE SKIP LOCKED)
                  RETURNING id, edition_id, subscription_id, email, name, attempts"
             ),
-            // SQLite has one writer; the statement is atomic.
-            Backend::Sqlite => format!(
-                "UPDATE newsletter_deliveries SET status = 'sending', attempts = attempts + 1, locked_until = $2
-                 WHERE id IN ({pick})
+            // SQLite has one writer; the statement is atomic. Each kind of
+            // ready row is picked on its own, in the (status, run_at) index's
+            // order, so a claim reads `limit` rows of each instead of sorting
+            // every queued row of the list (which made claims, and the memory
+            // they sorted in, grow with the list's size).
+            Backend::Sqlite => "UPDATE newsletter_deliveries SET status = 'sending', attempts = attempts + 1, locked_until = $2
+                 WHERE id IN (
+                   SELECT id FROM (
+                     SELECT * FROM (SELECT id, run_at FROM newsletter_deliveries WHERE status = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT $3)
+                     UNION ALL
+                     SELECT * FROM (SELECT id, run_at FROM newsletter_deliveries WHERE status = 'deferred' AND run_at <= $1 ORDER BY run_at, id LIMIT $3)
+                     UNION ALL
+                     SELECT * FROM (SELECT id, run_at FROM newsletter_deliveries WHERE status = 'sending' AND locked_until < $1 ORDER BY run_at, id LIMIT $3)
+                   ) ORDER BY run_at, id LIMIT $3)
                  RETURNING id, edition_id, subscription_id, email, name, attempts"
-            ),
+                .to_string(),
         };
         let mut rows: Vec<Delivery> = on_write!(self, pool => sqlx::query_as(&sql).bind(now).bind(until).bind(limit).fetch_all(pool).await?);
         rows.sort_by_key(|d| d.id);
