@@ -22,8 +22,6 @@ cd "$(dirname "$0")/.."
 PORT=${PORT:-18089}
 MAX_EXAMPLES=${MAX_EXAMPLES:-200}
 VENV=${SCHEMATHESIS_VENV:-$HOME/.cache/masthead-schemathesis}
-TARGET=${CARGO_TARGET_DIR:-target}
-PROFILE=${PROFILE:-release}
 started=$(date +%s)
 
 if [ ! -x "$VENV/bin/st" ]; then
@@ -32,29 +30,10 @@ if [ ! -x "$VENV/bin/st" ]; then
   "$VENV/bin/pip" install --quiet "schemathesis==4.*"
 fi
 
-if [ -n "${MASTHEAD_BIN:-}" ]; then
-  BIN="$MASTHEAD_BIN"
-  echo "== using $BIN (not building)"
-else
-  echo "== building masthead ($PROFILE)"
-  if [ "$PROFILE" = release ]; then cargo build --release -p masthead; else cargo build -p masthead; fi
-  BIN="$TARGET/$PROFILE/masthead"
-fi
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-export MASTHEAD_DATA_DIR="$WORK/data"
-export MASTHEAD_DATABASE_URL="sqlite:$WORK/data/masthead.db"
-export MASTHEAD_LISTEN="127.0.0.1:$PORT"
-export MASTHEAD_BASE_URL="http://127.0.0.1:$PORT"
-export MASTHEAD_MAIL_URL=memory
-export MASTHEAD_LOG_LEVEL=warn
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+pick_binary
+demo_workspace
 export MASTHEAD_METRICS=false
 
 echo "== making a demo publication in $WORK"
@@ -63,13 +42,7 @@ OWNER=$(sed -n 's/.*email: \([^ ]*\) .*/\1/p' "$WORK/demo.txt")
 CONTENT_KEY=$("$BIN" token create --kind content --name schemathesis)
 ADMIN_TOKEN=$("$BIN" token create --kind admin --name schemathesis --staff "$OWNER" --scopes admin)
 
-"$BIN" serve > "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1; then break; fi
-  sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
+serve_ready
 
 SCHEMA="http://127.0.0.1:$PORT/api/openapi.json"
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance

@@ -20,28 +20,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-18090}
-TARGET=${CARGO_TARGET_DIR:-target}
-PROFILE=${PROFILE:-release}
 OUT=${OUT:-docs/screenshots}
 export SHOT_QUALITY=${SHOT_QUALITY:-70} SHOT_MAX_HEIGHT=${SHOT_MAX_HEIGHT:-1600}
 command -v chromium > /dev/null || { echo "chromium is needed: apt-get install -y chromium" >&2; exit 1; }
-if [ -n "${MASTHEAD_BIN:-}" ]; then
-  BIN="$MASTHEAD_BIN"
-  echo "== using $BIN (not building)"
-else
-  echo "== building masthead ($PROFILE)"
-  if [ "$PROFILE" = release ]; then cargo build --release -p masthead; else cargo build -p masthead; fi
-  BIN="$TARGET/$PROFILE/masthead"
-fi
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-export MASTHEAD_DATA_DIR="$WORK/data" MASTHEAD_DATABASE_URL="sqlite:$WORK/data/masthead.db" MASTHEAD_LISTEN="127.0.0.1:$PORT"
-export MASTHEAD_BASE_URL="http://127.0.0.1:$PORT" MASTHEAD_MAIL_URL=memory MASTHEAD_LOG_LEVEL=warn
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+pick_binary
+demo_workspace
 echo "== making a demo publication in $WORK"
 "$BIN" demo --no-serve --articles 60 > "$WORK/demo.txt"
 EMAIL=$(sed -n 's/.*email: \([^ ]*\) .*/\1/p' "$WORK/demo.txt")
@@ -49,9 +34,7 @@ PASSWORD=$(sed -n 's/.*password: \(.*\)$/\1/p' "$WORK/demo.txt")
 "$BIN" token create --kind content --name "Mobile app" > /dev/null
 TOKEN=$("$BIN" token create --kind admin --name "Wire desk importer" --staff "$EMAIL" \
   --scopes articles:read,articles:write,articles:publish,taxonomy:write,members:read)
-"$BIN" serve > "$WORK/serve.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break; sleep 0.2; done
+serve_ready
 BASE="http://127.0.0.1:$PORT"
 # Sign in as the owner, as a person would: the form, its CSRF cookie, the post.
 JAR="$WORK/cookies"
