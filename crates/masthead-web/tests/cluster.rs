@@ -10,6 +10,31 @@ use common::*;
 use masthead_db::testing;
 use masthead_web::paywall::{Paywall, SETTINGS_KEY};
 
+/// Two nodes on one PostgreSQL database, B listening for A's notices.
+async fn two_nodes(t: &testing::TestDb) -> (App, App, tokio::sync::watch::Sender<bool>) {
+    let a = app(t.db.clone(), None).await;
+    let b = app(t.db.clone(), None).await;
+    let (stop, watch) = tokio::sync::watch::channel(false);
+    tokio::spawn(masthead_web::cluster::listen(b.state.clone(), watch));
+    // Give B's listener a moment to subscribe before A speaks.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (a, b, stop)
+}
+
+/// Waits until `done` says yes, failing with `what` after `limit`.
+async fn within<F, Fut>(limit: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut waited = Duration::ZERO;
+    while !done().await {
+        assert!(waited < limit, "{what} after {waited:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
+}
+
 #[tokio::test]
 async fn sign_in_mail_limits_count_across_nodes() {
     for t in testing::all().await {
@@ -37,13 +62,8 @@ async fn a_paywall_change_on_one_node_reaches_the_other() {
         eprintln!("note: {} not set; the cross-node settings test needs PostgreSQL", testing::POSTGRES_ENV);
         return;
     };
-    let a = app(t.db.clone(), None).await;
-    let b = app(t.db.clone(), None).await;
-    let (stop, watch) = tokio::sync::watch::channel(false);
-    tokio::spawn(masthead_web::cluster::listen(b.state.clone(), watch));
+    let (a, b, stop) = two_nodes(&t).await;
     assert_eq!(b.state.policy().meter.anonymous_quota, 1, "the default");
-    // Give B's listener a moment to subscribe before A speaks.
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut p = Paywall::default();
     p.meter.anonymous_quota = 5;
@@ -51,12 +71,7 @@ async fn a_paywall_change_on_one_node_reaches_the_other() {
     t.db.set_setting(SETTINGS_KEY, &serde_json::to_string(&p).unwrap()).await.unwrap();
     a.state.reload().await.unwrap();
     assert_eq!(a.state.policy().meter.anonymous_quota, 5, "the node that made the change");
-    let mut waited = Duration::ZERO;
-    while b.state.policy().meter.anonymous_quota != 5 {
-        assert!(waited < Duration::from_secs(5), "the other node still has the old paywall after {waited:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    }
+    within(Duration::from_secs(5), "the other node still has the old paywall", || async { b.state.policy().meter.anonymous_quota == 5 }).await;
     assert_eq!(b.state.policy().grace_days, 3);
     let _ = stop.send(true);
     t.cleanup().await;
@@ -70,11 +85,7 @@ async fn a_reader_change_on_one_node_reaches_the_other_at_once() {
         eprintln!("note: {} not set; the cross-node reader test needs PostgreSQL", testing::POSTGRES_ENV);
         return;
     };
-    let a = app(t.db.clone(), None).await;
-    let b = app(t.db.clone(), None).await;
-    let (stop, watch) = tokio::sync::watch::channel(false);
-    tokio::spawn(masthead_web::cluster::listen(b.state.clone(), watch));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (a, b, stop) = two_nodes(&t).await;
 
     let r = t.db.create_reader("moves@example.org", None, chrono::Utc::now()).await.unwrap();
     let session = format!("mh_session={}", masthead_web::reader::session_value(SECRET, r.id, r.session_epoch));
@@ -87,32 +98,16 @@ async fn a_reader_change_on_one_node_reaches_the_other_at_once() {
     let page = get_as(&a.router, "/account", &session, [127, 0, 0, 1], "test").await;
     let body = format!("name=Ada+Quill&csrf={}", page.field("csrf"));
     assert_eq!(post_form(&a.router, "/account/name", &session, &body).await.status, 303);
-    let mut waited = Duration::ZERO;
-    loop {
-        let now = get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test").await;
-        if now.body.contains("Ada Quill") {
-            break;
-        }
-        assert!(waited < Duration::from_secs(2), "node B still shows the old name after {waited:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    }
+    let account_on_b = || get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test");
+    within(Duration::from_secs(2), "node B still shows the old name", || async { account_on_b().await.body.contains("Ada Quill") }).await;
 
     // Signing out everywhere on A ends the session on B too, at once.
     let page = get_as(&a.router, "/account", &session, [127, 0, 0, 1], "test").await;
     let body = format!("csrf={}", page.field("csrf"));
     assert_eq!(post_form(&a.router, "/account/sign-out-everywhere", &session, &body).await.status, 303);
-    let mut waited = Duration::ZERO;
-    loop {
-        let now = get_as(&b.router, "/account", &session, [127, 0, 0, 1], "test").await;
-        if now.status != 200 {
-            assert!(now.status.is_redirection(), "a signed-out reader is sent to sign in, got {}", now.status);
-            break;
-        }
-        assert!(waited < Duration::from_secs(2), "node B still takes the ended session after {waited:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += Duration::from_millis(50);
-    }
+    within(Duration::from_secs(2), "node B still takes the ended session", || async { account_on_b().await.status != 200 }).await;
+    let after = account_on_b().await;
+    assert!(after.status.is_redirection(), "a signed-out reader is sent to sign in, got {}", after.status);
     let _ = stop.send(true);
     t.cleanup().await;
 }
