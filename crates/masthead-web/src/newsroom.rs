@@ -96,7 +96,12 @@ async fn free_slug(state: &AppState, base: &str) -> AppResult<String> {
         return Ok(base.to_string());
     }
     for n in 2..1000 {
-        let candidate = format!("{base}-{n}");
+        // A long headline's slug is shortened so the numbered one still
+        // fits the limit an editor's slug is held to.
+        let suffix = format!("-{n}");
+        let room = masthead_core::slug::MAX_SLUG_LEN - suffix.len();
+        let stem = base.get(..room.min(base.len())).unwrap_or(base).trim_end_matches('-');
+        let candidate = format!("{stem}{suffix}");
         if state.db.slug_is_free(&candidate).await? {
             return Ok(candidate);
         }

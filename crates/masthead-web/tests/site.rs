@@ -169,6 +169,20 @@ async fn old_slugs_redirect_and_unknown_or_draft_pages_are_404() {
         let bad = get(&app.router, "/latest?page=abc").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         assert!(bad.body.contains("is not a page number"));
+
+        // Two articles under one long headline: the second one's numbered
+        // slug is kept within the limit, and both pages open.
+        let long = "The Longest Headline Anyone on the Desk Has Ever Written About the River and the Bridge".to_string();
+        let mut slugs = Vec::new();
+        for _ in 0..2 {
+            let d = ArticleDraft { headline: long.clone(), body_markdown: "Text.".into(), ..Default::default() };
+            let a = newsroom::create_article(&app.state, &d, Publish::Now, Utc::now()).await.unwrap();
+            assert!(masthead_core::slug::validate_slug(&a.slug).is_ok(), "{}: {:?}", t.backend, a.slug);
+            assert_eq!(get(&app.router, &format!("/article/{}", a.slug)).await.status, StatusCode::OK);
+            slugs.push(a.slug);
+        }
+        assert_ne!(slugs[0], slugs[1]);
+        assert!(slugs[1].ends_with("-2") && slugs[1].len() <= 80, "{:?}", slugs[1]);
         t.cleanup().await;
     }
 }
