@@ -131,3 +131,26 @@ async fn the_newsletter_story() {
         t.cleanup().await;
     }
 }
+
+/// The send loop's questions to SQLite are answered from indexes, without
+/// sorting or scanning the whole list in memory (a temporary b-tree, which
+/// grows with the list: at 1,000,000 recipients the progress count alone
+/// held tens of megabytes; docs/BENCHMARKS.md, "Newsletters").
+#[tokio::test]
+async fn sqlite_answers_the_send_loop_from_indexes() {
+    use sqlx::Connection;
+    let t = testing::sqlite().await;
+    let mut c = sqlx::SqliteConnection::connect(&t.url).await.unwrap();
+    let plans = [
+        ("progress", "SELECT status, COUNT(*) FROM newsletter_deliveries WHERE edition_id = 1 GROUP BY status"),
+        ("claim of queued rows", "SELECT id, run_at FROM newsletter_deliveries WHERE status = 'queued' AND run_at <= '2026-01-01' ORDER BY run_at, id LIMIT 500"),
+    ];
+    for (what, sql) in plans {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&mut c).await.unwrap();
+        let plan: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
+        assert!(plan.iter().all(|step| !step.contains("TEMP B-TREE") && !step.starts_with("SCAN")), "{what}: {plan:?}");
+        assert!(plan.iter().any(|step| step.contains("USING") && step.contains("INDEX")), "{what}: {plan:?}");
+    }
+    c.close().await.unwrap();
+    t.cleanup().await;
+}
