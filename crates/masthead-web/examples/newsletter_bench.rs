@@ -154,9 +154,12 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
         newsroom::create_article(&state, &a, Publish::At(now - chrono::Duration::minutes(60 - i)), now).await.map_err(|e| e.to_string())?;
     }
     let t = Instant::now();
-    let emails: Vec<String> = (0..recipients).map(|i| format!("reader{i}@example.org")).collect();
-    db.import_signups(n.id, &emails, now).await?;
-    drop(emails);
+    // In slices, as an import from a file would come, so the list never sits
+    // in this process's memory whole.
+    for start in (0..recipients).step_by(10_000) {
+        let emails: Vec<String> = (start..recipients.min(start + 10_000)).map(|i| format!("reader{i}@example.org")).collect();
+        db.import_signups(n.id, &emails, now).await?;
+    }
     let imported = t.elapsed();
     let t = Instant::now();
     let (edition, queued) = delivery::compose_and_send(&state, &n, None, Utc::now()).await.map_err(|e| e.to_string())?.ok_or("nothing to send")?;
@@ -189,14 +192,16 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
         let target = (recipients as f64 * share) as i64;
         samples.iter().find(|(sent, _)| *sent >= target).map(|(_, kb)| kb / 1024).unwrap_or(0)
     };
+    let sending_peak = samples.iter().map(|(_, kb)| *kb).max().unwrap_or(0).max(rss_kb("VmRSS:"));
     println!(
-        "RSS MB: before send {}, at 10% {}, 25% {}, 50% {}, 75% {}, end {}; peak (VmHWM) {}",
+        "RSS MB: before send {}, at 10% {}, 25% {}, 50% {}, 75% {}, end {}; peak while sending {}, peak of the process (VmHWM) {}",
         rss_start / 1024,
         at(0.10),
         at(0.25),
         at(0.50),
         at(0.75),
         rss_kb("VmRSS:") / 1024,
+        sending_peak / 1024,
         rss_kb("VmHWM:") / 1024
     );
     state.newsletters.mailer.close().await;
