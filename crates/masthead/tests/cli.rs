@@ -339,7 +339,20 @@ fn the_meter_holds_across_two_nodes_on_postgres() {
         .find_map(|l| l.strip_prefix("set-cookie: mh_anon="))
         .map(|v| v.split(';').next().unwrap().to_string())
         .expect("an anonymous id");
-    std::thread::sleep(Duration::from_millis(300));
+    // Node A writes its reads in batches, off the request path: wait until
+    // this one is in the database (a busy machine can take longer than a
+    // batch's 20 ms), then ask node B. Asking B earlier would count the
+    // second article there first, and the test would prove nothing.
+    let key = format!("a:{}", anon.rsplit_once('.').expect("a signed id").0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let reads = rt.block_on(pg.db.meter_reads(&key, chrono::Utc::now() - chrono::Duration::days(1))).unwrap();
+        if !reads.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "node A never wrote the read of {key}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Node B: the same reader is over quota.
     let (status, second) = http_get_with(pb, &format!("/article/{}", metered[1]), &format!("mh_anon={anon}")).unwrap();
     assert_eq!(status, 200);
