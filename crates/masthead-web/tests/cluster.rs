@@ -14,10 +14,16 @@ use masthead_web::paywall::{Paywall, SETTINGS_KEY};
 async fn two_nodes(t: &testing::TestDb) -> (App, App, tokio::sync::watch::Sender<bool>) {
     let a = app(t.db.clone(), None).await;
     let b = app(t.db.clone(), None).await;
+    // B's listener re-reads the settings once it has subscribed. A marker
+    // written quietly beforehand (a network quota no test uses) shows when
+    // that happened, so A never speaks before B listens, however busy the
+    // machine.
+    let mut marked = Paywall::default();
+    marked.meter.network_quota = Some(4321);
+    t.db.set_setting(SETTINGS_KEY, &serde_json::to_string(&marked).unwrap()).await.unwrap();
     let (stop, watch) = tokio::sync::watch::channel(false);
     tokio::spawn(masthead_web::cluster::listen(b.state.clone(), watch));
-    // Give B's listener a moment to subscribe before A speaks.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    within(Duration::from_secs(20), "node B never started listening", || async { b.state.policy().meter.network_quota == Some(4321) }).await;
     (a, b, stop)
 }
 
