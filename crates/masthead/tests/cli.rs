@@ -153,14 +153,20 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+/// One HTTP/1.1 request on its own connection: the status and the whole
+/// response (headers and body).
+fn http(port: u16, method: &str, path: &str, extra_headers: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra_headers}Connection: close\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, buf))
+}
+
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    http(port, "GET", path, "")
 }
 
 #[test]
@@ -208,8 +214,14 @@ fn demo_builds_a_publication_and_serves_it() {
     assert!(status == 200 && feed.contains("<rss version=\"2.0\"") && feed.contains(&format!("/article/{first}</link>")), "{feed}");
     let (status, sitemap) = http_get(port, "/sitemap.xml").unwrap();
     assert!(status == 200 && sitemap.contains("/sitemaps/news.xml"), "{sitemap}");
+    // Invented methods share one label, so they cannot grow the metrics.
+    for m in ["BREW", "FROBNICATE"] {
+        http(port, m, "/", "").unwrap();
+    }
     let (_, metrics) = http_get(port, "/metrics").unwrap();
     assert!(metrics.contains("masthead_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("method=\"GET\"") && metrics.contains("method=\"OTHER\""), "{metrics}");
+    assert!(!metrics.contains("BREW") && !metrics.contains("FROBNICATE"), "{metrics}");
     // Graceful shutdown on SIGTERM.
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = child.wait().unwrap();
@@ -265,13 +277,7 @@ fn media_on_s3_is_set_up_from_the_environment() {
 }
 
 fn http_get_with(port: u16, path: &str, cookie: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").ok()?;
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).ok()?;
-    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, buf))
+    http(port, "GET", path, &format!("Cookie: {cookie}\r\n"))
 }
 
 struct Node(std::process::Child);
