@@ -61,11 +61,18 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// A word as search compares it: lowercased, letters and digits only.
+/// Lowercasing can add characters that are neither ("İ" becomes "i" and a
+/// combining dot), so they are dropped after it, not only before.
+fn fold(word: &str) -> String {
+    word.to_lowercase().chars().filter(|c| is_word_char(*c)).collect()
+}
+
 /// Splits text into lowercased runs of letters and digits.
 fn words_of(s: &str) -> Vec<String> {
     s.split(|c: char| !is_word_char(c))
+        .map(|w| fold(&w.chars().take(MAX_WORD_CHARS).collect::<String>()))
         .filter(|w| !w.is_empty())
-        .map(|w| w.chars().take(MAX_WORD_CHARS).collect::<String>().to_lowercase())
         .collect()
 }
 
@@ -299,7 +306,7 @@ fn stem(w: &str) -> &str {
 }
 
 fn is_hit(word: &str, query: &[(String, bool)]) -> bool {
-    let lw = word.to_lowercase();
+    let lw = fold(word);
     query.iter().any(|(t, prefix)| if *prefix { lw.starts_with(t.as_str()) } else { lw == *t || stem(&lw) == stem(t) })
 }
 
@@ -357,7 +364,7 @@ pub fn snippet(blocks: &[&str], query: &SearchQuery, max_words: usize) -> Vec<Fr
             for i in start..end {
                 if hits[i] {
                     n += 1;
-                    let w = text[words[i].0..words[i].1].to_lowercase();
+                    let w = fold(&text[words[i].0..words[i].1]);
                     if !seen.contains(&w) {
                         seen.push(w);
                     }
@@ -463,6 +470,15 @@ mod tests {
         let q = parse_query("Zürich «Харків» 北京 naïve");
         assert_eq!(q.all.len(), 4);
         assert_eq!(q.all[1], vec![w("харків")]);
+    }
+
+    #[test]
+    fn lowercasing_never_brings_in_marks() {
+        // "İ" lowercases to "i" and a combining dot above, which is no letter.
+        let q = parse_query("İstanbul");
+        assert_eq!(q.all, vec![vec![w("istanbul")]]);
+        let s = snippet(&["Flights from İstanbul resumed."], &q, 10);
+        assert_eq!(s.iter().filter(|f| f.hit).map(|f| f.text.as_str()).collect::<Vec<_>>(), vec!["İstanbul"]);
     }
 
     proptest! {

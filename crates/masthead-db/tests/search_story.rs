@@ -382,7 +382,7 @@ async fn story(db: &Db, backend: &str) {
 
     // Hostile input is read as text: no error, some results or none.
     let long = "tariffs ".repeat(700);
-    let unicode = "Zürich «Харків» 北京 naïve 🚀 \u{202e}";
+    let unicode = "Zürich «Харків» 北京 naïve 🚀 \u{202e} İstanbul e\u{301}";
     for q in [
         "\"", "\"grain", "grain\"", "AND", "OR", "NOT", "( )", "*", ":", "^", "-", "-grain", "NOT grain", "grain AND OR NOT ( ) * : ^ -",
         "headline:grain", "{headline}: grain", "NEAR(grain deal)", "grain*\"*", "'; DROP TABLE articles; --", "a\\b", "%_", long.as_str(), unicode,
