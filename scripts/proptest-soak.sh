@@ -6,7 +6,7 @@
 # inputs are explored. A failure is written to the proptest-regressions file
 # next to the test, which is committed with the fix and re-run first ever after.
 #
-#   bash scripts/proptest-soak.sh [ROUNDS]     (CASES=20000 by default)
+#   bash scripts/proptest-soak.sh [ROUNDS]     (CASES=20000 by default; the mail encoding property, which sends each case, is slower)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"

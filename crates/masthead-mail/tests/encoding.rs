@@ -30,8 +30,14 @@ fn same_text(sent: &str) -> String {
     sent.replace("\r\n", "\n")
 }
 
+/// 128 cases in the test command; `PROPTEST_CASES` (scripts/proptest-soak.sh)
+/// asks for more.
+fn cases() -> u32 {
+    std::env::var_os("PROPTEST_CASES").map_or(128, |_| ProptestConfig::default().cases)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn text_and_html_parts_come_back_exactly(text in awkward_text(), html in awkward_text()) {

@@ -455,7 +455,8 @@ fn check_blocks(out: &RenderedBody, source: &str) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        // 512 in the test command; `PROPTEST_CASES` (scripts/proptest-soak.sh) asks for more.
+        cases: std::env::var_os("PROPTEST_CASES").map_or(512, |_| ProptestConfig::default().cases),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/safety.proptest-regressions"))),
         ..ProptestConfig::default()
     })]
