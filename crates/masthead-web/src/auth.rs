@@ -21,12 +21,31 @@ pub const CSRF_COOKIE: &str = "mh_csrf";
 /// How long a staff session lasts.
 pub const STAFF_SESSION: chrono::Duration = chrono::Duration::hours(12);
 
+thread_local! {
+    /// The HMAC state after the key, per thread: keying costs two SHA-256
+    /// blocks, which every signed cookie on every request would otherwise
+    /// pay again. Kept with its secret, so a process with several (tests)
+    /// never signs with the wrong one.
+    static KEYED: std::cell::RefCell<Option<(String, Hmac<Sha256>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn keyed(secret: &str) -> Option<Hmac<Sha256>> {
+    KEYED.with(|k| {
+        let mut k = k.borrow_mut();
+        if let Some((s, m)) = k.as_ref() {
+            if s == secret {
+                return Some(m.clone());
+            }
+        }
+        // HMAC accepts keys of any length; new_from_slice cannot fail for it.
+        let m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+        *k = Some((secret.to_string(), m.clone()));
+        Some(m)
+    })
+}
+
 fn mac(secret: &str, purpose: &str, value: &str) -> String {
-    // HMAC accepts keys of any length; new_from_slice cannot fail for it.
-    let mut m = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
+    let Some(mut m) = keyed(secret) else { return String::new() };
     m.update(purpose.as_bytes());
     m.update(b"\0");
     m.update(value.as_bytes());
@@ -61,9 +80,11 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> String {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    use std::fmt::Write;
+    let mut c = String::with_capacity(name.len() + value.len() + 64);
+    let _ = write!(c, "{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
-        c.push_str(&format!("; Max-Age={age}"));
+        let _ = write!(c, "; Max-Age={age}");
     }
     if secure {
         c.push_str("; Secure");
@@ -212,6 +233,21 @@ mod tests {
         assert_eq!(verify("secret-key", "reader", &s), None, "a signature is bound to its purpose");
         let forged = s.replacen("42", "43", 1);
         assert_eq!(verify("secret-key", "staff", &forged), None);
+    }
+
+    #[test]
+    fn the_kept_key_signs_like_a_fresh_one() {
+        let fresh = |secret: &str, value: &str| {
+            let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+            m.update(b"anon\0");
+            m.update(value.as_bytes());
+            format!("{value}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+        };
+        // Switching secrets on one thread (as tests with several apps do)
+        // never signs with the previous one.
+        for (secret, value) in [("one", "a"), ("one", "b"), ("two", "a"), ("one", "a"), ("", "x")] {
+            assert_eq!(sign(secret, "anon", value), fresh(secret, value), "{secret:?} {value:?}");
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub async fn decide_for(
             None => MeterCount::default(),
         };
         let network = match (policy.network_quota, reader.registered()) {
-            (Some(nq), false) => Some(state.meter.count(&state.db, &reader.network_key(), article.id, window_start, nq).await?),
+            (Some(nq), false) => Some(state.meter.count(&state.db, &reader.network_key(&state.config.secret_key), article.id, window_start, nq).await?),
             _ => None,
         };
         (own, network)
@@ -111,7 +111,7 @@ pub fn record_read(state: &AppState, reader: &ReaderCtx, article_id: i64, now: D
     };
     state.meter.record(key, article_id, now);
     if !reader.registered() && state.policy().meter.network_quota.is_some() {
-        state.meter.record(reader.network_key(), article_id, now);
+        state.meter.record(reader.network_key(&state.config.secret_key), article_id, now);
     }
     metrics::counter!("masthead_meter_reads_total").increment(1);
     new_anon

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{Datelike, Utc};
 use masthead_core::billing::subscription_entitlements;
 use masthead_core::Entitlements;
@@ -42,8 +42,9 @@ pub struct ReaderCtx {
     /// The anonymous id, if the browser has a valid one.
     pub anon_id: Option<String>,
     pub ip: IpAddr,
-    /// Salted daily hash of the network (IPv4 /24 or IPv6 /48) and user agent.
-    pub network: String,
+    /// The client's user agent, for the network meter's key (hashed only
+    /// when that meter is on: most requests never need it).
+    pub user_agent: Option<HeaderValue>,
     pub verified_crawler: bool,
     /// A CSRF token for forms when nobody is signed in (bound to the anon id).
     pub has_session_cookie: bool,
@@ -67,8 +68,11 @@ impl ReaderCtx {
         }
     }
 
-    pub fn network_key(&self) -> String {
-        format!("n:{}", self.network)
+    /// The second meter's key: a salted daily hash of the network (IPv4
+    /// /24 or IPv6 /48) and user agent.
+    pub fn network_key(&self, secret: &str) -> String {
+        let ua = self.user_agent.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("");
+        format!("n:{}", network_hash(secret, self.ip, ua))
     }
 }
 
@@ -158,7 +162,6 @@ impl FromRequestParts<AppState> for ReaderCtx {
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let ip = client_ip(state, peer, &parts.headers);
-        let ua = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let anon_id = cookie(&parts.headers, ANON_COOKIE).and_then(|c| verify(secret, "anon", &c));
         let raw_session = cookie(&parts.headers, SESSION_COOKIE);
         let mut signed_in = None;
@@ -191,7 +194,7 @@ impl FromRequestParts<AppState> for ReaderCtx {
             has_session_cookie: signed_in.is_some(),
             signed_in,
             anon_id,
-            network: network_hash(secret, ip, ua),
+            user_agent: parts.headers.get(header::USER_AGENT).cloned(),
             verified_crawler: state.crawlers.is_crawler(ip),
             ip,
         })

@@ -361,9 +361,15 @@ async fn clearing_cookies_does_not_reset_the_meter_with_the_network_meter_on() {
         f.app.state.flush_meter().await;
         let c = get_as(&f.app.router, "/article/secret", "", ip, UA).await;
         assert_eq!(present(&c.body, "secret"), (0..PREVIEW).collect::<Vec<_>>(), "{}: the network meter holds", t.backend);
-        // Another network is not affected.
+        // The same address with a neighbour's address in its /24 and the same
+        // browser is the same network; another network, or another browser
+        // on this one, is not affected.
+        let same = get_as(&f.app.router, "/article/secret", "", [10, 2, 0, 77], UA).await;
+        assert_eq!(present(&same.body, "secret"), (0..PREVIEW).collect::<Vec<_>>(), "{}: the /24 is one network", t.backend);
         let d = get_as(&f.app.router, "/article/secret", "", [10, 3, 0, 1], UA).await;
         assert_eq!(present(&d.body, "secret").len(), BLOCKS);
+        let other_browser = get_as(&f.app.router, "/article/secret", "", ip, "Mozilla/5.0 (another browser)").await;
+        assert_eq!(present(&other_browser.body, "secret").len(), BLOCKS, "{}: the user agent is part of the network's key", t.backend);
         t.cleanup().await;
     }
 }
