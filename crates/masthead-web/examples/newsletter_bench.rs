@@ -114,6 +114,7 @@ async fn send(recipients: usize, url: String, concurrency: usize, batch: usize) 
         page_cache_ttl: Duration::from_secs(30),
         secure_cookies: true,
         crawler_ranges: vec![],
+        crawler_dns: vec![],
         trusted_proxies: vec![],
         mail_url: url,
         mail_from: "Desk <desk@news.example>".into(),

@@ -21,6 +21,7 @@ pub mod charts;
 pub mod cluster;
 pub mod delivery;
 pub mod counters;
+pub mod crawlers;
 pub mod desk;
 pub mod error;
 pub mod feeds;
@@ -71,6 +72,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Address ranges of verified search-engine crawlers.
     pub crawler_ranges: Vec<reader::Cidr>,
+    /// Domains whose names verify a crawler by forward-confirmed reverse
+    /// DNS (e.g. googlebot.com); empty turns the lookups off.
+    pub crawler_dns: Vec<String>,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<reader::Cidr>,
     /// Where mail goes: smtp://host:port, file:/dir or memory.
@@ -155,6 +159,7 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     pub limits: auth::RateLimits,
     pub crawlers: reader::Networks,
+    pub crawler_dns: crawlers::CrawlerDns,
     pub paywall: RwLock<paywall::Paywall>,
     pub plans: RwLock<Vec<masthead_core::billing::Plan>>,
     pub meter: meter::MeterBook,
@@ -212,6 +217,7 @@ impl AppState {
             metrics,
             limits,
             crawlers: reader::Networks::new(config.crawler_ranges.clone(), config.trusted_proxies.clone()),
+            crawler_dns: crawlers::CrawlerDns::new(&config.crawler_dns),
             paywall: RwLock::new(paywall::Paywall::default()),
             plans: RwLock::new(Vec::new()),
             meter: meter::MeterBook::default(),

@@ -190,12 +190,18 @@ impl FromRequestParts<AppState> for ReaderCtx {
                 }
             }
         }
+        // By the operator's address ranges, else (when configured) by
+        // forward-confirmed reverse DNS for a crawler-like user agent.
+        let verified_crawler = state.crawlers.is_crawler(ip) || {
+            let ua = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+            state.crawler_dns.verified(ip, ua).await
+        };
         Ok(ReaderCtx {
             has_session_cookie: signed_in.is_some(),
             signed_in,
             anon_id,
             user_agent: parts.headers.get(header::USER_AGENT).cloned(),
-            verified_crawler: state.crawlers.is_crawler(ip),
+            verified_crawler,
             ip,
         })
     }

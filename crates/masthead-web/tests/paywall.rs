@@ -39,7 +39,10 @@ struct Fixture {
 }
 
 async fn fixture(db: Db) -> Fixture {
-    let app = app(db, None).await;
+    fixture_on(app(db, None).await).await
+}
+
+async fn fixture_on(app: App) -> Fixture {
     let s = &app.state;
     let policy = Paywall {
         meter: MeterPolicy {
@@ -255,6 +258,40 @@ async fn the_leak_matrix() {
 /// The leak matrix's API channel: the Content API cuts every gated article
 /// where the web cuts it for an anonymous reader over quota, and its lists
 /// carry no body text at all.
+/// Crawlers verified by forward-confirmed reverse DNS instead of address
+/// ranges: the address's name must be under an allowed domain and resolve
+/// back to it. Loopback stands in for a search engine's address: its name
+/// on this machine comes from /etc/hosts through the same system resolver
+/// the server asks.
+#[tokio::test]
+async fn crawlers_verified_by_forward_confirmed_reverse_dns_read_in_full() {
+    let lo = [127, 0, 0, 1];
+    let name = dns_lookup::lookup_addr(&std::net::IpAddr::from(lo)).expect("127.0.0.1 has a name on this machine (/etc/hosts)");
+    for t in testing::all().await {
+        let f = fixture_on(app_with(t.db.clone(), |c| c.crawler_dns = vec![name.clone()]).await).await;
+        let r = &f.app.router;
+        let page = get_as(r, "/article/members", "", lo, GOOGLEBOT).await;
+        assert_eq!(present(&page.body, "members").len(), BLOCKS, "{}: a crawler whose address is {name} reads in full", t.backend);
+        assert!(page.body.contains("\"isAccessibleForFree\":false"), "{}: still marked as gated for search engines", t.backend);
+        let metered = get_as(r, "/article/secret", "", lo, GOOGLEBOT).await;
+        assert_eq!(present(&metered.body, "secret").len(), BLOCKS, "{}", t.backend);
+        assert!(metered.cookie("mh_anon").is_none(), "{}: a verified crawler uses no meter", t.backend);
+        // The same address with a browser's user agent is a reader, never
+        // looked up: the cut.
+        let reader = get_as(r, "/article/members", "", lo, UA).await;
+        assert_eq!(present(&reader.body, "members"), (0..PREVIEW).collect::<Vec<_>>(), "{}", t.backend);
+        t.cleanup().await;
+    }
+    for t in testing::all().await {
+        // Only names under the listed domains count: with Google's domains
+        // listed, this address's name ({name}) verifies nothing.
+        let f = fixture_on(app_with(t.db.clone(), |c| c.crawler_dns = vec!["googlebot.com".into(), "google.com".into()]).await).await;
+        let spoofed = get_as(&f.app.router, "/article/members", "", lo, GOOGLEBOT).await;
+        assert_eq!(present(&spoofed.body, "members"), (0..PREVIEW).collect::<Vec<_>>(), "{}: a Googlebot user agent alone gets nothing", t.backend);
+        t.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn the_content_api_sends_no_gated_text() {
     for t in testing::all().await {

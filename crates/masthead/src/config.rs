@@ -54,6 +54,8 @@ pub struct Config {
     pub embedded_worker: bool,
     /// a file of address ranges (CIDR, one per line) of verified search-engine crawlers
     pub crawler_ranges_file: Option<PathBuf>,
+    /// domains (comma-separated) whose names verify a crawler by forward-confirmed reverse DNS
+    pub crawler_dns: String,
     /// proxies (CIDR, comma-separated) whose X-Forwarded-For is believed
     pub trusted_proxies: String,
     /// where mail goes: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://…, file:DIR or memory
@@ -123,6 +125,7 @@ impl Default for Config {
             metrics: true,
             embedded_worker: true,
             crawler_ranges_file: None,
+            crawler_dns: String::new(),
             trusted_proxies: String::new(),
             mail_url: "file:data/mail".into(),
             mail_from: "Masthead <no-reply@localhost>".into(),
@@ -142,11 +145,11 @@ impl Default for Config {
     }
 }
 
-const KEYS: [&str; 37] = [
+const KEYS: [&str; 38] = [
     "database_url", "listen", "data_dir", "base_url", "theme_dir", "secret_key", "log_format", "log_level",
     "media_max_mb", "media_store", "media_dir", "s3_endpoint", "s3_bucket", "s3_region", "s3_access_key_id",
     "s3_secret_access_key", "s3_prefix", "page_cache_seconds", "secure_cookies", "metrics", "embedded_worker",
-    "crawler_ranges_file", "trusted_proxies", "mail_url", "mail_from",
+    "crawler_ranges_file", "crawler_dns", "trusted_proxies", "mail_url", "mail_from",
     "billing_provider", "stripe_secret_key", "stripe_webhook_secret", "stripe_api_base",
     "csp_extra",
     "newsletter_concurrency", "newsletter_rate", "newsletter_batch", "mail_webhook_secret",
@@ -185,6 +188,9 @@ CONFIGURATION (a TOML file, then environment variables; later wins):
   MASTHEAD_MAIL_FROM       From of account mail (default: Masthead <no-reply@localhost>)
   MASTHEAD_CRAWLER_RANGES_FILE  address ranges (CIDR per line) of verified search-engine crawlers,
                            which may read gated articles in full (a user agent alone gets nothing)
+  MASTHEAD_CRAWLER_DNS     comma-separated domains that verify a crawler by forward-confirmed reverse DNS,
+                           e.g. googlebot.com,google.com,googleusercontent.com,search.msn.com (default:
+                           none; only requests whose user agent names a crawler are looked up)
   MASTHEAD_TRUSTED_PROXIES comma-separated CIDRs of proxies whose X-Forwarded-For is believed
   MASTHEAD_BILLING_PROVIDER  demo (default: test mode, nothing is charged) or stripe
   MASTHEAD_STRIPE_SECRET_KEY, MASTHEAD_STRIPE_WEBHOOK_SECRET (comma-separated while rotating),
@@ -266,7 +272,24 @@ impl Config {
             bail!("MASTHEAD_CSP_EXTRA / csp_extra: {bad:?} is not an image source such as https://ads.example.com");
         }
         self.dkim()?;
+        self.crawler_dns()?;
         Ok(())
+    }
+
+    /// The domains that verify crawlers by forward-confirmed reverse DNS.
+    pub fn crawler_dns(&self) -> anyhow::Result<Vec<String>> {
+        self.crawler_dns
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|d| {
+                if masthead_web::crawlers::valid_domain(d) {
+                    Ok(d.trim_matches('.').to_ascii_lowercase())
+                } else {
+                    Err(anyhow::anyhow!("MASTHEAD_CRAWLER_DNS / crawler_dns: {d:?} is not a domain such as googlebot.com"))
+                }
+            })
+            .collect()
     }
 
     /// The DKIM signer, when a domain, a selector and a key are configured. Part
@@ -368,6 +391,7 @@ impl Config {
             }
             None => Vec::new(),
         };
+        let crawler_dns = self.crawler_dns()?;
         let trusted_proxies = self
             .trusted_proxies
             .split(',')
@@ -382,6 +406,7 @@ impl Config {
         };
         Ok(masthead_web::WebConfig {
             crawler_ranges,
+            crawler_dns,
             trusted_proxies,
             mail_url,
             mail_from: self.mail_from.clone(),

@@ -40,13 +40,14 @@ fn help_documents_commands_and_configuration() {
 #[test]
 fn bad_configuration_is_one_clear_line_and_a_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
         ("MASTHEAD_LISTEN", "not-an-address", "not an address:port"),
         ("MASTHEAD_DATABASE_URL", "mysql://x", "not understood"),
         ("MASTHEAD_DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing", "could not open the database at postgres://postgres@127.0.0.1:1/nothing"),
         ("MASTHEAD_LOG_FORMAT", "xml", "log_format"),
         ("MASTHEAD_CSP_EXTRA", "https://ads.example 'unsafe-inline'", "csp_extra"),
         ("MASTHEAD_MEDIA_STORE", "ftp", "media_store must be \"dir\" or \"s3\""),
+        ("MASTHEAD_CRAWLER_DNS", "googlebot.com, *.google.com", "crawler_dns: \"*.google.com\" is not a domain"),
     ];
     for (key, value, expect) in cases {
         let o = run(masthead(dir.path()).env(key, value).arg("migrate"));

@@ -33,6 +33,7 @@ pub fn config(dir: &std::path::Path, theme_dir: Option<std::path::PathBuf>) -> W
         page_cache_ttl: Duration::from_secs(30),
         secure_cookies: false,
         crawler_ranges: masthead_web::reader::Networks::parse_ranges("66.249.64.0/19\n").unwrap(),
+        crawler_dns: Vec::new(),
         trusted_proxies: Vec::new(),
         mail_url: "memory".into(),
         mail_from: "The Desk <desk@news.test>".into(),
@@ -48,6 +49,15 @@ pub async fn app_with_media(db: Db, media: masthead_media::StoreConfig) -> App {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path(), None);
     cfg.media = media;
+    let state = AppState::new(db, cfg, None).await.unwrap();
+    App { router: masthead_web::router(state.clone()), state, _dir: dir }
+}
+
+/// An app with its configuration changed by `change`.
+pub async fn app_with(db: Db, change: impl FnOnce(&mut WebConfig)) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), None);
+    change(&mut cfg);
     let state = AppState::new(db, cfg, None).await.unwrap();
     App { router: masthead_web::router(state.clone()), state, _dir: dir }
 }
