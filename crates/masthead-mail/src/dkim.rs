@@ -329,8 +329,9 @@ fn rsa_rejected(e: &ring::error::KeyRejected) -> String {
 }
 
 /// A domain or selector as it goes into d=, s= and the DNS name: dot-separated
-/// labels of letters, digits, hyphens and underscores.
-fn dns_name(name: &str) -> Result<String, &'static str> {
+/// labels of letters, digits, hyphens and underscores (also how the operator's
+/// crawler domains are checked).
+pub fn dns_name(name: &str) -> Result<String, &'static str> {
     let name = name.trim().trim_end_matches('.');
     if name.is_empty() {
         return Err("is empty");

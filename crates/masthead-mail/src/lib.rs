@@ -11,7 +11,7 @@ mod mailer;
 mod smtp;
 pub mod testing;
 
-pub use dkim::{Dkim, DkimError};
+pub use dkim::{dns_name, Dkim, DkimError};
 pub use email::Email;
 pub use error::MailError;
 pub use mailer::{MailOptions, Mailer};

@@ -283,11 +283,8 @@ impl Config {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|d| {
-                if masthead_web::crawlers::valid_domain(d) {
-                    Ok(d.trim_matches('.').to_ascii_lowercase())
-                } else {
-                    Err(anyhow::anyhow!("MASTHEAD_CRAWLER_DNS / crawler_dns: {d:?} is not a domain such as googlebot.com"))
-                }
+                masthead_mail::dns_name(d)
+                    .map_err(|e| anyhow::anyhow!("MASTHEAD_CRAWLER_DNS / crawler_dns: {d:?} {e}, such as googlebot.com"))
             })
             .collect()
     }

@@ -47,7 +47,7 @@ fn bad_configuration_is_one_clear_line_and_a_failure() {
         ("MASTHEAD_LOG_FORMAT", "xml", "log_format"),
         ("MASTHEAD_CSP_EXTRA", "https://ads.example 'unsafe-inline'", "csp_extra"),
         ("MASTHEAD_MEDIA_STORE", "ftp", "media_store must be \"dir\" or \"s3\""),
-        ("MASTHEAD_CRAWLER_DNS", "googlebot.com, *.google.com", "crawler_dns: \"*.google.com\" is not a domain"),
+        ("MASTHEAD_CRAWLER_DNS", "googlebot.com, *.google.com", "crawler_dns: \"*.google.com\" is not a DNS name"),
     ];
     for (key, value, expect) in cases {
         let o = run(masthead(dir.path()).env(key, value).arg("migrate"));
